@@ -1,0 +1,13 @@
+"""Low-precision matrix-multiply kernels (CUTLASS and Triton) as torch custom ops."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .cutlass_gemm import cutlass_fp8_mm
+from .dispatch import KernelUnavailableError
+
+try:
+    __version__ = version("gn_kernels")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = ["KernelUnavailableError", "cutlass_fp8_mm"]

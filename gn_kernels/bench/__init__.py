@@ -1,0 +1,1 @@
+"""Benchmark harness shared by benchmark_mm.py and benchmark_sol.py: peaks, shapes, cases, timing, reports."""

@@ -1,0 +1,150 @@
+"""What the benchmark times: our kernels and their cuBLAS peers (through torch), by name.
+
+A case makes its inputs for a shape, says which shapes it cannot run and why,
+and knows its dequantized operands, so that the harness checks its output
+against the shared reference before timing it. Adding a kernel is one entry
+in CASES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+import gn_kernels
+
+from ..dispatch import KernelUnavailableError, family_for
+from ..testing import FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation
+
+FP8 = torch.float8_e4m3fn
+
+
+@dataclass
+class Inputs:
+    run: Callable[[], Tensor]  # the timed call
+    A: Tensor  # dequantized operands for the reference, (M, K) and (K, N), float32
+    B: Tensor
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fmt: str  # key into bench.peaks.PEAKS
+    accumulation: Accumulation
+    make: Callable[[int, int, int, torch.device], Inputs]
+    unsupported: Callable[[int, int, int, torch.device], str | None]
+    peer: str | None = None  # the peer our kernel is compared with; None marks a peer itself
+
+    @property
+    def is_peer(self) -> bool:
+        return self.peer is None
+
+
+def _fp8(rows: int, cols: int, device: torch.device) -> Tensor:
+    return torch.randn(rows, cols, device=device).to(FP8)
+
+
+def _positive(*shape: int, device: torch.device) -> Tensor:
+    # Scales in [0.5, 1.5): far from 0 and inf, so the reference stays well conditioned.
+    return torch.rand(*shape, device=device) + 0.5
+
+
+def _fp8_operands(M: int, N: int, K: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """A (M, K) row-major and B (K, N) column-major, E4M3."""
+    return _fp8(M, K, device), _fp8(N, K, device).t()
+
+
+def _needs(M_min: int = 1, N_mult: int = 1, K_mult: int = 1, min_cc: tuple[int, int] = (0, 0)):
+    def unsupported(M: int, N: int, K: int, device: torch.device) -> str | None:
+        cc = torch.cuda.get_device_capability(device)
+        if cc < min_cc:
+            return f"needs compute capability {min_cc[0]}.{min_cc[1]}"
+        if M < M_min:
+            return f"refuses M < {M_min}"
+        if N % N_mult or K % K_mult:
+            return f"needs N % {N_mult} == 0 and K % {K_mult} == 0"
+        return None
+
+    return unsupported
+
+
+def _ours(op: str, N_mult: int, K_mult: int):
+    shape_rule = _needs(N_mult=N_mult, K_mult=K_mult)
+
+    def unsupported(M: int, N: int, K: int, device: torch.device) -> str | None:
+        try:
+            family_for(op, torch.cuda.get_device_capability(device))
+        except KernelUnavailableError as e:
+            return str(e)
+        return shape_rule(M, N, K, device)
+
+    return unsupported
+
+
+def _make_bf16(M, N, K, device):
+    A = torch.randn(M, K, device=device, dtype=torch.bfloat16)
+    B = torch.randn(N, K, device=device, dtype=torch.bfloat16).t()
+    return Inputs(lambda: torch.mm(A, B), A.float(), B.float())
+
+
+def _make_fp8_tensorwise(M, N, K, device):
+    A, B = _fp8_operands(M, N, K, device)
+    sA, sB = _positive(device=device), _positive(device=device)
+    return Inputs(lambda: torch._scaled_mm(A, B, sA, sB, out_dtype=torch.bfloat16), A.float() * sA, B.float() * sB)
+
+
+def _make_fp8_rowwise(fast_accum: bool):
+    def make(M, N, K, device):
+        A, B = _fp8_operands(M, N, K, device)
+        sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
+
+        def run():
+            return torch._scaled_mm(A, B, sA, sB, out_dtype=torch.bfloat16, use_fast_accum=fast_accum)
+
+        return Inputs(run, A.float() * sA, B.float() * sB)
+
+    return make
+
+
+def _make_fp8_blockwise(M, N, K, device):
+    A, B = _fp8_operands(M, N, K, device)
+    # cuBLAS (torch 2.11) takes 1x128 scales of A stored K-major, i.e. made as
+    # (K/128, M) and transposed, and 128x128 scales of B made as (N/128, K/128)
+    # and transposed; it refuses other strides.
+    sA = _positive(K // 128, M, device=device).t()
+    sB = _positive(N // 128, K // 128, device=device).t()
+    A_deq = A.float() * sA.repeat_interleave(128, dim=1)
+    B_deq = B.float() * sB.repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+    return Inputs(lambda: torch._scaled_mm(A, B, sA, sB, out_dtype=torch.bfloat16), A_deq, B_deq)
+
+
+def _make_int8(M, N, K, device):
+    A = torch.randint(-128, 128, (M, K), device=device, dtype=torch.int8)
+    B = torch.randint(-128, 128, (N, K), device=device, dtype=torch.int8).t()
+    return Inputs(lambda: torch._int_mm(A, B), A.float(), B.float())
+
+
+def _make_cutlass_fp8_mm(M, N, K, device):
+    A, B = _fp8_operands(M, N, K, device)
+    return Inputs(lambda: gn_kernels.cutlass_fp8_mm(A, B), A.float(), B.float())
+
+
+PEERS = [
+    Case("cublas_bf16", "bf16", FP32_ACC, _make_bf16, _needs()),
+    Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
+    Case("cublas_fp8_rowwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_rowwise(False), _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
+    Case("cublas_fp8_rowwise_fast_accum", "fp8", HOPPER_FP8_FAST, _make_fp8_rowwise(True), _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
+    Case("cublas_fp8_blockwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_blockwise, _needs(N_mult=128, K_mult=128, min_cc=(9, 0))),
+    # torch._int_mm refuses M <= 16.
+    Case("cublas_int8", "int8", INT32_ACC, _make_int8, _needs(M_min=17, N_mult=8, K_mult=8)),
+]
+
+OURS = [
+    Case("cutlass_fp8_mm", "fp8", HOPPER_FP8_PROMOTED, _make_cutlass_fp8_mm, _ours("cutlass_fp8_mm", 16, 16),
+         peer="cublas_fp8_tensorwise"),
+]
+
+CASES = {c.name: c for c in PEERS + OURS}

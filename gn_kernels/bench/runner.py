@@ -1,0 +1,97 @@
+"""Check, then time: one case at one shape, or a sweep."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from dataclasses import dataclass
+
+import torch
+
+from ..testing import check_gemm
+from .cases import Case
+
+CHECK_ROWS = 256  # rows of the output checked against the float64 reference
+
+
+@dataclass
+class Result:
+    kernel: str
+    peer: bool
+    M: int
+    N: int
+    K: int
+    us: float | None = None
+    tflops: float | None = None
+    note: str = ""  # why there is no time: unsupported shape, failed check
+
+    def as_row(self) -> dict:
+        return {"kernel": self.kernel, "peer": self.peer, "M": self.M, "N": self.N, "K": self.K,
+                "us": self.us, "tflops": self.tflops}
+
+
+def check_rows(M: int, device: torch.device) -> torch.Tensor:
+    """Rows spread over all of M (first and last included), so every M tile region is sampled."""
+    if M <= CHECK_ROWS:
+        return torch.arange(M, device=device)
+    return torch.linspace(0, M - 1, CHECK_ROWS, device=device).round().long().unique()
+
+
+def time_us(fn) -> float:
+    """Median over repeated launches, with L2 flushed before each (triton.testing.do_bench)."""
+    from triton.testing import do_bench
+
+    return do_bench(fn, warmup=25, rep=100, return_mode="median") * 1e3
+
+
+def measure(case: Case, M: int, N: int, K: int, device: torch.device) -> Result:
+    result = Result(case.name, case.is_peer, M, N, K)
+    reason = case.unsupported(M, N, K, device)
+    if reason:
+        result.note = f"skipped: {reason}"
+        return result
+    torch.manual_seed(M * 131 + N * 7 + K)
+    try:
+        inputs = case.make(M, N, K, device)
+        out = inputs.run()
+    except RuntimeError as e:
+        if not case.is_peer:
+            raise
+        # A peer refusing a shape for which torch documents no rule.
+        result.note = f"refused: {str(e).splitlines()[0]}"
+        return result
+    check = check_gemm(out, inputs.A, inputs.B, case.accumulation, rows=check_rows(M, device))
+    if not check.ok:
+        result.note = f"check failed, not timed: {check}"
+        return result
+    del out
+    result.us = time_us(inputs.run)
+    result.tflops = 2 * M * N * K / (result.us * 1e-6) / 1e12
+    return result
+
+
+def sweep(cases: list[Case], shapes: list[tuple[int, int, int]], device: torch.device) -> list[Result]:
+    try:
+        from tqdm import tqdm
+    except ImportError:  # the bar is a convenience; the sweep runs without it
+        def tqdm(it, **_):
+            return it
+
+    results = []
+    jobs = [(s, c) for s in shapes for c in cases]
+    for (M, N, K), case in tqdm(jobs, desc="benchmark", file=sys.stderr):
+        results.append(measure(case, M, N, K, device))
+        torch.cuda.empty_cache()
+    return results
+
+
+def environment(device: torch.device) -> dict:
+    import triton
+
+    return {
+        "gpu": torch.cuda.get_device_name(device),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "triton": triton.__version__,
+        "date": datetime.date.today().isoformat(),
+    }

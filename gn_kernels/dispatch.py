@@ -1,0 +1,96 @@
+"""Architecture dispatch: which compiled family runs an op on a given GPU.
+
+The table below is the one place that says which family implements which op.
+For a device of compute capability ``cc`` an op runs the family, among those
+listed for it, that runs on ``cc`` and was built for the newest GPU
+generation; ``backend=`` (where an op takes it) forces a family instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from types import ModuleType
+
+import torch
+
+from ._build import ARCHS_ENV, FAMILIES, Capability, Family
+
+# op name -> the families that implement it.
+OP_FAMILIES: dict[str, tuple[str, ...]] = {
+    "cutlass_fp8_mm": ("90a",),
+}
+
+
+class KernelUnavailableError(RuntimeError):
+    """The op has no kernel for this GPU, or its family was not built into this install."""
+
+
+@functools.cache
+def load_family(family: Family) -> ModuleType | ImportError:
+    try:
+        return importlib.import_module(family.module)
+    except ImportError as e:
+        return e
+
+
+def built_families() -> list[Family]:
+    return [f for f in FAMILIES.values() if isinstance(load_family(f), ModuleType)]
+
+
+@functools.cache
+def device_capability(index: int) -> Capability:
+    return torch.cuda.get_device_capability(index)
+
+
+def _describe(cc: Capability) -> str:
+    return f"compute capability {cc[0]}.{cc[1]}"
+
+
+def family_for(op: str, cc: Capability, backend: str | None = None) -> Family:
+    """The family that ``op`` runs on a GPU of capability ``cc`` (built or not)."""
+    if op not in OP_FAMILIES:
+        raise KeyError(f"{op} is not in gn_kernels.dispatch.OP_FAMILIES")
+    candidates = [FAMILIES[a] for a in OP_FAMILIES[op]]
+    if backend is not None:
+        if backend not in OP_FAMILIES[op]:
+            raise ValueError(f"{op}: backend must be one of {list(OP_FAMILIES[op])}; got {backend!r}")
+        candidates = [FAMILIES[backend]]
+    runnable = [f for f in candidates if f.runs_on(cc)]
+    if not runnable:
+        have = ", ".join(f"{f.name} ({_describe(f.min_capability)}{'' if f.exact else '+'})" for f in candidates)
+        raise KernelUnavailableError(f"gn_kernels.{op}: no kernel runs on {_describe(cc)}; kernels exist for {have}")
+    return max(runnable, key=lambda f: f.min_capability)
+
+
+def kernel_module(op: str, device: torch.device, backend: str | None = None) -> ModuleType:
+    """The loaded extension that runs ``op`` on ``device``, or a KernelUnavailableError saying why not."""
+    cc = device_capability(device.index if device.index is not None else torch.cuda.current_device())
+    family = family_for(op, cc, backend)
+    module = load_family(family)
+    if isinstance(module, ModuleType):
+        return module
+    built = ", ".join(f.name for f in built_families()) or "none"
+    raise KernelUnavailableError(
+        f"gn_kernels.{op}: on this GPU ({_describe(cc)}) it needs {family.module}, which this install "
+        f"does not have (built: {built}; import said: {module}). Rebuild with "
+        f"`{ARCHS_ENV}={family.arch} pip install --no-build-isolation .` (or list several families, "
+        f"e.g. {ARCHS_ENV}='80;89;90a')."
+    )
+
+
+def op_table(cc: Capability | None) -> list[dict[str, str]]:
+    """One row per op: the family it would run on ``cc`` and whether it can run here."""
+    rows = []
+    for op in OP_FAMILIES:
+        if cc is None:
+            rows.append({"op": op, "family": "-", "runs here": "no (no CUDA GPU)"})
+            continue
+        try:
+            family = family_for(op, cc)
+        except KernelUnavailableError:
+            rows.append({"op": op, "family": "-", "runs here": f"no ({_describe(cc)} unsupported)"})
+            continue
+        ok = isinstance(load_family(family), ModuleType)
+        rows.append({"op": op, "family": family.name, "runs here": "yes" if ok else "no (family not built)"})
+    return rows

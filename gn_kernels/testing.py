@@ -1,0 +1,141 @@
+"""The one reference and the one tolerance used by the tests and the benchmarks.
+
+The reference is a float64 matmul of the dequantized operands. The tolerance
+is a worst-case bound derived from how a kernel accumulates and rounds, not a
+number tuned until tests pass: for an output element
+
+    |out - ref| <= (1 + u_out) * e_acc(K) * sum_k |a_k b_k| + u_out * |ref| + tiny_out
+
+where u_out is the unit roundoff of the output dtype (round-to-nearest on the
+final cast), e_acc(K) bounds the relative error of summing K products in the
+kernel's accumulator, and tiny_out is the output dtype's smallest normal
+number (the absolute rounding error of results that land in its subnormals).
+Products of FP8, INT8 and INT4 values are exact in float32, so the bound has
+no product-rounding term.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+# Unit roundoff (half an ulp at 1.0) of each floating output dtype.
+UNIT_ROUNDOFF = {
+    torch.float64: 2.0**-53,
+    torch.float32: 2.0**-24,
+    torch.float16: 2.0**-11,
+    torch.bfloat16: 2.0**-8,
+}
+# Hopper's FP8 tensor cores keep about 14 significant bits when they add a
+# WGMMA step's products into the accumulator (DeepSeek-V3 technical report,
+# section 3.3.2, measured on H800): a relative error of 2**-13 per step.
+HOPPER_FP8_STEP_ROUNDOFF = 2.0**-13
+FP8_WGMMA_K = 32  # K consumed by one FP8 WGMMA instruction
+
+
+def _gamma(n: int, u: float) -> float:
+    """Higham's bound on the relative error of n-term recursive summation with roundoff u."""
+    nu = n * u
+    if nu >= 1:
+        return math.inf
+    return nu / (1 - nu)
+
+
+@dataclass(frozen=True)
+class Accumulation:
+    """How a kernel sums its K products.
+
+    ``tc_steps(K)`` is the number of additions made in the tensor cores'
+    reduced-precision accumulator that feed one output, ``fp32_adds(K)`` the
+    number of float32 additions after that. Integer accumulation is exact.
+    """
+
+    name: str
+    kind: str  # "fp32", "fp8_promoted", "fp8_fast", "int32"
+    promotion_k: int = 128
+
+    def relative_error(self, K: int) -> float:
+        if self.kind == "int32":
+            return 0.0
+        if self.kind == "fp32":
+            return _gamma(K, UNIT_ROUNDOFF[torch.float32])
+        steps = math.ceil(K / FP8_WGMMA_K)
+        if self.kind == "fp8_fast":
+            return steps * HOPPER_FP8_STEP_ROUNDOFF
+        if self.kind == "fp8_promoted":
+            chunk_steps = min(steps, self.promotion_k // FP8_WGMMA_K)
+            chunks = math.ceil(K / self.promotion_k)
+            return chunk_steps * HOPPER_FP8_STEP_ROUNDOFF + _gamma(chunks, UNIT_ROUNDOFF[torch.float32])
+        raise ValueError(f"unknown accumulation kind {self.kind!r}")
+
+
+FP32_ACC = Accumulation("float32", "fp32")
+INT32_ACC = Accumulation("int32", "int32")
+# CUTLASS's default SM90 FP8 mainloop moves partial sums to float32 once per
+# 128-deep K tile (4 WGMMA steps); the fast-accumulation one never does.
+HOPPER_FP8_PROMOTED = Accumulation("hopper fp8, promoted every 128 K", "fp8_promoted", promotion_k=128)
+HOPPER_FP8_FAST = Accumulation("hopper fp8, fast accumulation", "fp8_fast")
+
+
+def reference_mm(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor]:
+    """float64 ``A @ B`` and ``|A| @ |B|`` of dequantized operands (any dtype, any device)."""
+    A64, B64 = A.to(torch.float64), B.to(torch.float64)
+    return A64 @ B64, A64.abs() @ B64.abs()
+
+
+def gemm_error_bound(ref: Tensor, abs_ref: Tensor, K: int, out_dtype: torch.dtype, acc: Accumulation) -> Tensor:
+    """Elementwise bound on |out - ref| (see the module docstring)."""
+    if out_dtype in UNIT_ROUNDOFF:
+        u_out, tiny = UNIT_ROUNDOFF[out_dtype], torch.finfo(out_dtype).tiny
+    else:  # integer outputs are exact
+        u_out, tiny = 0.0, 0.0
+    return (1 + u_out) * acc.relative_error(K) * abs_ref + u_out * ref.abs() + tiny
+
+
+@dataclass
+class GemmCheck:
+    ok: bool
+    worst_ratio: float  # max |out - ref| / bound; <= 1 passes
+    rel_frobenius: float  # ||out - ref|| / ||ref||
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def check_gemm(out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tensor | None = None) -> GemmCheck:
+    """Compare ``out`` with the reference of dequantized ``A @ B``.
+
+    ``rows`` (indices into M) restricts the check to those rows, so that a
+    benchmark can verify a large output at a fraction of the reference's cost.
+    """
+    if rows is not None:
+        A, out = A[rows], out[rows]
+    ref, abs_ref = reference_mm(A, B)
+    bound = gemm_error_bound(ref, abs_ref, A.shape[-1], out.dtype, acc)
+    got = out.to(torch.float64)
+    err = (got - ref).abs()
+    finite = bool(torch.isfinite(got).all())
+    # 0/0 where an exact kernel meets a zero bound passes; NaN outputs never do.
+    ratio = torch.where(err == 0, 0.0, err / bound).nan_to_num(nan=math.inf)
+    worst = float(ratio.max()) if ratio.numel() else 0.0
+    ref_norm = float(ref.norm())
+    rel = float((got - ref).norm()) / ref_norm if ref_norm > 0 else float((got - ref).norm())
+    ok = finite and worst <= 1.0
+    detail = (
+        f"{'ok' if ok else 'MISMATCH'}: worst |out-ref|/bound = {worst:.3g}, "
+        f"relative Frobenius error = {rel:.3g}, finite = {finite}, accumulation = {acc.name}"
+    )
+    if not ok and ratio.numel():
+        idx = tuple(int(i) for i in torch.unravel_index(ratio.argmax(), ratio.shape))
+        detail += f"; at {idx}: out={float(got[idx])!r}, ref={float(ref[idx])!r}, bound={float(bound[idx]):.3g}"
+    return GemmCheck(ok, worst, rel, detail)
+
+
+def assert_gemm_close(out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tensor | None = None) -> None:
+    result = check_gemm(out, A, B, acc, rows)
+    if not result.ok:
+        raise AssertionError(str(result))

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# On a GPU machine (the device tool's H100): install carried wheels, build with all
+# cores, run the whole suite and the benchmarks, and leave logs and results in $OUT.
+#   bash scripts/gpu_check.sh [test|bench|all]   (default: all)
+# "bench" alone reuses extensions already built in gn_kernels/ (carried back in).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+OUT=${OUT:-$PWD/gpu_check_out}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 MAX_JOBS=${MAX_JOBS:-$(nproc)}
+# Machines without network get packages from wheels carried in .whl/.
+if compgen -G ".whl/*.whl" >/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-cache-dir .whl/*.whl || exit 1
+fi
+nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee "$OUT/gpu.txt"
+status=0
+if [ "$what" != bench ]; then
+  GN_KERNELS_BUILD_LOG="$OUT/build.log" bash scripts/test.sh -rs 2>&1 | tee "$OUT/tests.log"
+  status=${PIPESTATUS[0]}
+  cp gn_kernels/_C_*.so "$OUT/" 2>/dev/null
+fi
+python3 -m gn_kernels | tee "$OUT/info.txt"
+if [ "$what" != test ]; then
+  slug=$(python3 -c "import torch; from gn_kernels.bench.peaks import gpu_key; \
+print((gpu_key(torch.cuda.get_device_name()) or torch.cuda.get_device_name()).lower().replace(' ', '_'))")
+  python3 benchmark_mm.py --shapes squares,llama3-8b,llama3-70b --json "$OUT/$slug.json" --plot "$OUT/$slug.png" \
+    || status=1
+  python3 benchmark_sol.py --json "$OUT/${slug}_sol.json" | tee "$OUT/${slug}_sol.md" || status=1
+fi
+exit $status

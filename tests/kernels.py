@@ -1,0 +1,23 @@
+"""Test helpers: skip an op's GPU tests where the current GPU has no kernel for it.
+
+A GPU whose family is merely not built does not skip: the test fails with the
+op's own KernelUnavailableError, so a broken build cannot pass as skipped.
+"""
+
+import pytest
+import torch
+
+from gn_kernels.dispatch import KernelUnavailableError, family_for
+
+
+def require_op(op: str) -> None:
+    try:
+        family_for(op, torch.cuda.get_device_capability())
+    except KernelUnavailableError as e:
+        pytest.skip(str(e))
+
+
+def fake_cuda(*shape, dtype, stride=None):
+    """A fake CUDA tensor (no GPU needed) for checking shapes, dtypes and layouts."""
+    t = torch.empty(*shape, dtype=dtype, device="cuda")
+    return t if stride is None else t.as_strided(shape, stride)

@@ -1,0 +1,94 @@
+"""The build's family selection and CUTLASS lookup (gn_kernels/_build.py, read by setup.py)."""
+
+from pathlib import Path
+
+import pytest
+
+from gn_kernels._build import FAMILIES, common_sources, family_sources, find_cutlass, select_families
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def archs(families):
+    return [f.arch for f in families]
+
+
+def test_default_on_h100_builds_80_89_90a():
+    chosen, why = select_families(None, [(9, 0)])
+    assert archs(chosen) == ["80", "89", "90a"]
+    assert "9.0" in why
+
+
+def test_default_per_gpu_generation():
+    assert archs(select_families("", [(8, 0)])[0]) == ["80"]
+    assert archs(select_families(None, [(8, 9)])[0]) == ["80", "89"]
+    assert archs(select_families(None, [(12, 0)])[0]) == ["80", "89", "120a"]
+    assert archs(select_families(None, [(8, 6), (9, 0)])[0]) == ["80", "89", "90a"]
+
+
+def test_no_gpu_builds_every_family():
+    chosen, why = select_families(None, [])
+    assert archs(chosen) == ["80", "89", "90a", "120a"]
+    assert "no GPU" in why
+
+
+def test_env_picks_families():
+    assert archs(select_families("90a", [(8, 0)])[0]) == ["90a"]
+    assert archs(select_families("120a;80", [])[0]) == ["80", "120a"]
+    assert archs(select_families("80, 89", [])[0]) == ["80", "89"]
+    assert select_families("none", [(9, 0)])[0] == []
+
+
+def test_env_rejects_unknown_family():
+    with pytest.raises(ValueError, match=r"unknown families \['90'\]"):
+        select_families("90", [])
+
+
+def test_nvcc_targets():
+    assert FAMILIES["90a"].gencode == ("-gencode=arch=compute_90a,code=sm_90a",)
+    assert FAMILIES["120a"].gencode == ("-gencode=arch=compute_120a,code=sm_120a",)
+    # SASS plus PTX, so that newer GPUs JIT-compile them.
+    assert FAMILIES["80"].gencode == ("-gencode=arch=compute_80,code=sm_80", "-gencode=arch=compute_80,code=compute_80")
+
+
+def test_which_gpus_run_a_family():
+    assert FAMILIES["90a"].runs_on((9, 0)) and not FAMILIES["90a"].runs_on((10, 0))
+    assert FAMILIES["89"].runs_on((9, 0)) and not FAMILIES["89"].runs_on((8, 6))
+    assert FAMILIES["120a"].runs_on((12, 0)) and not FAMILIES["120a"].runs_on((12, 1))
+
+
+def _fake_cutlass(root: Path) -> Path:
+    (root / "include" / "cutlass").mkdir(parents=True)
+    (root / "include" / "cutlass" / "cutlass.h").write_text("")
+    return root
+
+
+def test_cutlass_path_comes_first(tmp_path):
+    env_root = _fake_cutlass(tmp_path / "env")
+    _fake_cutlass(tmp_path / "repo" / "third_party" / "cutlass")
+    dirs, where = find_cutlass(tmp_path / "repo", {"CUTLASS_PATH": str(env_root)})
+    assert where == "CUTLASS_PATH" and dirs[0] == env_root / "include"
+
+
+def test_submodule_before_package(tmp_path):
+    _fake_cutlass(tmp_path / "third_party" / "cutlass")
+    dirs, where = find_cutlass(tmp_path, {})
+    assert where == "third_party/cutlass"
+    assert dirs == [tmp_path / "third_party/cutlass/include", tmp_path / "third_party/cutlass/tools/util/include"]
+
+
+def test_package_last(tmp_path):
+    pytest.importorskip("cutlass_library")
+    dirs, where = find_cutlass(tmp_path, {})
+    assert where == "the nvidia-cutlass package" and (dirs[0] / "cutlass" / "gemm").is_dir()
+
+
+def test_bad_cutlass_path_names_all_three_ways(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"CUTLASS_PATH.*third_party/cutlass.*nvidia-cutlass==4.2.0.0"):
+        find_cutlass(tmp_path, {"CUTLASS_PATH": str(tmp_path / "missing")})
+
+
+def test_sources_per_family():
+    sm90a = family_sources(ROOT, FAMILIES["90a"])
+    assert sm90a and all(p.parent.name == "sm90a" and p.suffix in (".cu", ".cpp") for p in sm90a)
+    assert all(p.suffix == ".cpp" for p in common_sources(ROOT))
