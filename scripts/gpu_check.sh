@@ -13,14 +13,16 @@ export PYTHONUNBUFFERED=1 MAX_JOBS=${MAX_JOBS:-$(nproc)}
 if compgen -G ".whl/*.whl" >/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-cache-dir .whl/*.whl || exit 1
 fi
-nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee "$OUT/gpu.txt"
+# $OUT comes back as at most 8 files: one log, the build log, the extension, the results.
+log="$OUT/log.txt"
+nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee "$log"
 status=0
 if [ "$what" != bench ]; then
-  GN_KERNELS_BUILD_LOG="$OUT/build.log" bash scripts/test.sh -rs 2>&1 | tee "$OUT/tests.log"
+  GN_KERNELS_BUILD_LOG="$OUT/build.log" bash scripts/test.sh -rs 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}
   cp gn_kernels/_C_*.so "$OUT/" 2>/dev/null
 fi
-python3 -m gn_kernels | tee "$OUT/info.txt"
+python3 -m gn_kernels | tee -a "$log"
 if [ "$what" != test ]; then
   slug=$(python3 -c "import torch; from gn_kernels.bench.peaks import gpu_key; \
 print((gpu_key(torch.cuda.get_device_name()) or torch.cuda.get_device_name()).lower().replace(' ', '_'))")

@@ -4,7 +4,11 @@
 # the whole suite. GPU tests skip themselves where no GPU is visible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -r requirements.txt
+# Install only when something is missing, so that a machine without network whose
+# packages are already there (or carried as wheels) gets through.
+if ! python3 -c "import cutlass_library, ninja, pybind11, pytest, numpy, tabulate, matplotlib, tqdm" 2>/dev/null; then
+  python3 -m pip install -q -r requirements.txt
+fi
 export MAX_JOBS=${MAX_JOBS:-$(nproc)}
 log=${GN_KERNELS_BUILD_LOG:-build.log}
 if ! python3 -m pip install --no-build-isolation --no-deps -v -e . >"$log" 2>&1; then

@@ -49,7 +49,7 @@ def _fp8(rows: int, cols: int, device: torch.device) -> Tensor:
 
 def _positive(*shape: int, device: torch.device) -> Tensor:
     # Scales in [0.5, 1.5): far from 0 and inf, so the reference stays well conditioned.
-    return torch.rand(*shape, device=device) + 0.5
+    return torch.rand(shape, device=device) + 0.5
 
 
 def _fp8_operands(M: int, N: int, K: int, device: torch.device) -> tuple[Tensor, Tensor]:

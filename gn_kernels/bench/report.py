@@ -19,11 +19,26 @@ from .peaks import peak_tflops
 from .runner import Result
 
 
-def _group(r: Result) -> tuple[str, str]:
-    """(table title, column label) of a result: squares by size, others by M within their (N, K)."""
-    if r.M == r.N == r.K:
-        return "squares (M = N = K)", str(r.M)
-    return f"N={r.N}, K={r.K}", f"M={r.M}"
+SQUARES = "squares (M = N = K)"
+
+
+def _groups(results: list[Result]) -> dict[str, list[tuple[str, Result]]]:
+    """Tables of (column label, result): squares by size, other shapes by M within their (N, K).
+
+    A square also joins its (N, K) table when that table has other shapes, so a
+    sweep over M keeps its M = N = K point.
+    """
+    by_nk: dict[str, list[tuple[str, Result]]] = defaultdict(list)
+    squares: list[tuple[str, Result]] = []
+    for r in results:
+        by_nk[f"N={r.N}, K={r.K}"].append((f"M={r.M}", r))
+        if r.M == r.N == r.K:
+            squares.append((str(r.M), r))
+    groups = {SQUARES: squares} if squares else {}
+    for title, members in by_nk.items():
+        if any(r.M != r.N or r.N != r.K for _, r in members):
+            groups[title] = members
+    return groups
 
 
 def _index(results: list[Result]) -> dict[tuple[str, int, int, int], Result]:
@@ -40,16 +55,13 @@ def peer_ratio(r: Result, index: dict) -> float | None:
 
 def summary_tables(results: list[Result], gpu: str) -> str:
     index = _index(results)
-    groups: dict[str, list[Result]] = defaultdict(list)
-    for r in results:
-        groups[_group(r)[0]].append(r)
     out = []
-    for title, rs in groups.items():
-        columns = list(dict.fromkeys(_group(r)[1] for r in rs))
-        kernels = list(dict.fromkeys(r.kernel for r in sorted(rs, key=lambda r: not r.peer)))
+    for title, members in _groups(results).items():
+        columns = list(dict.fromkeys(label for label, _ in members))
+        kernels = list(dict.fromkeys(r.kernel for _, r in sorted(members, key=lambda m: not m[1].peer)))
         rows = []
         for k in kernels:
-            cells = {_group(r)[1]: r for r in rs if r.kernel == k}
+            cells = {label: r for label, r in members if r.kernel == k}
             peak = peak_tflops(gpu, CASES[k].fmt) if k in CASES else None
             rows.append([k] + [_fmt(cells.get(c) and cells[c].tflops) for c in columns] + [_fmt(peak)])
             if k in CASES and not CASES[k].is_peer:
@@ -109,10 +121,9 @@ def plot(results: list[Result], env: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups: dict[str, list[Result]] = defaultdict(list)
-    for r in results:
-        if r.tflops is not None:
-            groups[_group(r)[0]].append(r)
+    groups = {title: [r for _, r in members if r.tflops is not None]
+              for title, members in _groups(results).items()}
+    groups = {title: rs for title, rs in groups.items() if rs}
     if not groups:
         return
     cols = min(3, len(groups))
