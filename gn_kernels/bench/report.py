@@ -126,6 +126,8 @@ def plot(results: list[Result], env: dict, path: Path) -> None:
     groups = {title: rs for title, rs in groups.items() if rs}
     if not groups:
         return
+    # One colour per kernel across every panel, in CASES order.
+    colours = {name: f"C{i % 10}" for i, name in enumerate(CASES)}
     cols = min(3, len(groups))
     nrows = math.ceil(len(groups) / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(6 * cols, 4 * nrows), squeeze=False)
@@ -133,7 +135,8 @@ def plot(results: list[Result], env: dict, path: Path) -> None:
         for kernel in dict.fromkeys(r.kernel for r in rs):
             pts = sorted((r.M, r.tflops) for r in rs if r.kernel == kernel)
             style = "--" if CASES.get(kernel) is not None and CASES[kernel].is_peer else "-"
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=kernel)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=kernel,
+                    color=colours.get(kernel))
         ax.set_xscale("log", base=2)
         ax.set_title(title)
         ax.set_xlabel("M")
