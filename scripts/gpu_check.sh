@@ -2,7 +2,7 @@
 # On a GPU machine (the device tool's H100): install carried wheels, build with all
 # cores, run the whole suite and the benchmarks, and leave logs and results in $OUT.
 #   bash scripts/gpu_check.sh [test|bench|all]   (default: all)
-# "bench" alone reuses extensions already built in gn_kernels/ (carried back in).
+# "bench" alone reuses extensions already built in gn_kernels/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -13,14 +13,13 @@ export PYTHONUNBUFFERED=1 MAX_JOBS=${MAX_JOBS:-$(nproc)}
 if compgen -G ".whl/*.whl" >/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-cache-dir .whl/*.whl || exit 1
 fi
-# $OUT comes back as at most 8 files: one log, the build log, the extension, the results.
+# $OUT comes back as at most 8 files: keep to one log, the build log and the results.
 log="$OUT/log.txt"
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee "$log"
 status=0
 if [ "$what" != bench ]; then
   GN_KERNELS_BUILD_LOG="$OUT/build.log" bash scripts/test.sh -rs 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}
-  cp gn_kernels/_C_*.so "$OUT/" 2>/dev/null
 fi
 python3 -m gn_kernels | tee -a "$log"
 if [ "$what" != test ]; then
@@ -28,6 +27,7 @@ if [ "$what" != test ]; then
 print((gpu_key(torch.cuda.get_device_name()) or torch.cuda.get_device_name()).lower().replace(' ', '_'))")
   python3 benchmark_mm.py --shapes squares,llama3-8b,llama3-70b --json "$OUT/$slug.json" --plot "$OUT/$slug.png" \
     || status=1
-  python3 benchmark_sol.py --json "$OUT/${slug}_sol.json" | tee "$OUT/${slug}_sol.md" || status=1
+  python3 benchmark_sol.py --json "$OUT/${slug}_sol.json" | tee -a "$log" || status=1
+  python3 benchmark_quant.py --json "$OUT/${slug}_quant.json" || status=1
 fi
 exit $status

@@ -12,6 +12,8 @@ A weight W (N, K) is quantized as nn.Linear holds it; the GEMMs take
 
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import Tensor
 
@@ -72,18 +74,25 @@ def _use_triton(x: Tensor, impl: str) -> bool:
 
 
 def _interpreting() -> bool:
-    import os
-
     return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def _triton():
+    # Imported on first use: importing triton costs a second, and CPU-only users never need it.
+    from . import triton_kernels
+
+    return triton_kernels
 
 
 # ---- FP8 and INT8: tensor-wise, row-wise, 1x128 groups, 128x128 blocks ------------------------
 
 
-def quantize_fp8_tensorwise(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn) -> tuple[Tensor, Tensor]:
+def quantize_fp8_tensorwise(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn, impl: str = "auto") -> tuple[Tensor, Tensor]:
     """One float32 scale (0-d) for the whole tensor."""
     _check_input("quantize_fp8_tensorwise", x)
     _check_choice("quantize_fp8_tensorwise", "dtype", dtype, _FP8)
+    if _use_triton(x, impl):
+        return _triton().quantize_tensorwise_triton(x, dtype)
     return reference.quantize_tensorwise(x, dtype)
 
 
@@ -111,16 +120,16 @@ def _quantize_groups(x: Tensor, group: int, dtype: torch.dtype, impl: str):
     if x.shape[-1] == 0:
         return torch.empty(x.shape, dtype=dtype, device=x.device), x.new_zeros((*x.shape[:-1], 1), dtype=torch.float32)
     if _use_triton(x, impl):
-        from .triton_kernels import quantize_groups_triton
-
-        return quantize_groups_triton(x, group, dtype)
+        return _triton().quantize_groups_triton(x, group, dtype)
     return reference.quantize_groups(x, group, dtype)
 
 
-def quantize_fp8_blockwise(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn) -> tuple[Tensor, Tensor]:
+def quantize_fp8_blockwise(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn, impl: str = "auto") -> tuple[Tensor, Tensor]:
     """One float32 scale per 128x128 block of the last two dims: scales (..., R/128, C/128)."""
     _check_input("quantize_fp8_blockwise", x, GROUP, dims=2)
     _check_choice("quantize_fp8_blockwise", "dtype", dtype, _FP8)
+    if _use_triton(x, impl):
+        return _triton().quantize_blocks_2d_triton(x, GROUP, dtype)
     return reference.quantize_blocks_2d(x, GROUP, dtype)
 
 
@@ -149,7 +158,7 @@ def dequantize_fp8_blockwise(q: Tensor, scale: Tensor, out_dtype: torch.dtype = 
 _MX_ELEMENTS = {torch.float8_e4m3fn: "e4m3", torch.float8_e5m2: "e5m2", FP4_DTYPE: "e2m1"}
 
 
-def quantize_mx(x: Tensor, dtype: torch.dtype, compute_scale_method: str = "ocp") -> tuple[Tensor, Tensor]:
+def quantize_mx(x: Tensor, dtype: torch.dtype, compute_scale_method: str = "ocp", impl: str = "auto") -> tuple[Tensor, Tensor]:
     """MXFP8 (dtype e4m3/e5m2) or MXFP4 (dtype FP4_DTYPE): blocks of 32 along the last dim.
 
     Returns the elements ((..., K) FP8, or (..., K/2) packed E2M1) and E8M0 scales (..., K/32).
@@ -157,6 +166,8 @@ def quantize_mx(x: Tensor, dtype: torch.dtype, compute_scale_method: str = "ocp"
     _check_input("quantize_mx", x, MX_BLOCK)
     _check_choice("quantize_mx", "dtype", dtype, tuple(_MX_ELEMENTS))
     _check_choice("quantize_mx", "compute_scale_method", compute_scale_method, ("ocp", "nv"))
+    if _use_triton(x, impl):
+        return _triton().quantize_mx_triton(x, _MX_ELEMENTS[dtype], compute_scale_method)
     return reference.quantize_mx(x, _MX_ELEMENTS[dtype], compute_scale_method)
 
 
@@ -169,7 +180,7 @@ def dequantize_mx(q: Tensor, scales: Tensor, out_dtype: torch.dtype = torch.floa
     return (_block_values(q) * s).to(out_dtype)
 
 
-def quantize_nvfp4(x: Tensor, tensor_scale: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def quantize_nvfp4(x: Tensor, tensor_scale: Tensor | None = None, impl: str = "auto") -> tuple[Tensor, Tensor, Tensor]:
     """NVFP4: packed E2M1 (..., K/2), E4M3 block scales (..., K/16) and a float32 tensor scale.
 
     ``tensor_scale`` (0-d float32) is computed as amax / (448 * 6) when not given
@@ -183,7 +194,10 @@ def quantize_nvfp4(x: Tensor, tensor_scale: Tensor | None = None) -> tuple[Tenso
         raise ValueError(f"quantize_nvfp4: tensor_scale must be a one-element float32 tensor; got "
                          f"{tensor_scale.dtype} of shape {tuple(tensor_scale.shape)}")
     tensor_scale = tensor_scale.reshape(())
-    q, scales = reference.quantize_nvfp4(x, tensor_scale)
+    if _use_triton(x, impl):
+        q, scales = _triton().quantize_nvfp4_triton(x, tensor_scale)
+    else:
+        q, scales = reference.quantize_nvfp4(x, tensor_scale)
     return q, scales, tensor_scale
 
 

@@ -47,9 +47,16 @@ def _scale_and_inverse(amax: Tensor, qmax: float) -> tuple[Tensor, Tensor, Tenso
     """(scale, inv, usable) for a float32 amax; see the module docstring for 0 and non-finite."""
     finite = torch.isfinite(amax)
     usable = finite & (amax > 0)
-    scale = torch.where(usable, amax / qmax, torch.where(finite, 0.0, _NAN))
-    inv = torch.where(usable, qmax / amax, 0.0)
+    q = _f32(qmax, amax)
+    scale = torch.where(usable, amax / q, torch.where(finite, 0.0, _NAN))
+    inv = torch.where(usable, q / amax, 0.0)
     return scale, inv, usable
+
+
+def _f32(value: float, like: Tensor) -> Tensor:
+    # Divisions take both operands as float32 tensors: with a Python scalar torch may
+    # multiply by its reciprocal instead, which rounds differently from IEEE division.
+    return torch.full_like(like, value, dtype=torch.float32)
 
 
 def _to_code(v: Tensor, usable: Tensor, dtype: torch.dtype) -> Tensor:
@@ -102,7 +109,7 @@ def mx_scale_exponent(amax: Tensor, element: str, method: str) -> Tensor:
         exp_field, _ = _float_bits(amax)
         e = exp_field - 127 - MX_ELEMENT_EMAX[element]
     elif method == "nv":
-        exp_field, mantissa = _float_bits(amax / _element_max(element))
+        exp_field, mantissa = _float_bits(amax / _f32(_element_max(element), amax))
         e = exp_field - 127 + (mantissa != 0).to(torch.int32)
     else:
         raise ValueError(f"compute_scale_method must be 'ocp' or 'nv'; got {method!r}")
@@ -150,10 +157,10 @@ def quantize_nvfp4(x: Tensor, tensor_scale: Tensor) -> tuple[Tensor, Tensor]:
     ts = tensor_scale.float()
     amax = g.abs().amax(-1, keepdim=True)
     finite = torch.isfinite(amax) & torch.isfinite(ts)
-    raw = torch.where(ts > 0, amax / (E2M1_MAX * ts), 0.0)
+    raw = torch.where(ts > 0, amax / (_f32(E2M1_MAX, amax) * ts), 0.0)
     block_scale = torch.where(finite, raw.clamp(max=E4M3_MAX), _NAN).to(torch.float8_e4m3fn)
     denom = block_scale.float() * ts
     usable = finite & (denom > 0)
-    inv = torch.where(usable, 1.0 / denom, 0.0)
+    inv = torch.where(usable, _f32(1.0, denom) / denom, 0.0)
     v = torch.where(usable, (g * inv).clamp(-E2M1_MAX, E2M1_MAX), 0.0)
     return pack_nibbles(e2m1_codes(v).reshape(x.shape)), block_scale.squeeze(-1)

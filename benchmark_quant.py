@@ -1,0 +1,85 @@
+"""Bandwidth of the fused quantizers beside a device-to-device copy measured in the same run.
+
+    python benchmark_quant.py [--size 8192] [--json benchmarks/results/h100_sxm_quant.json]
+
+Each quantizer's output is first compared bit for bit with its pure-torch reference.
+Bytes counted: the input read once plus the codes and scales written once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+from tabulate import tabulate
+
+from gn_kernels import quant as Q
+from gn_kernels.bench.runner import environment, time_us
+
+E4M3 = torch.float8_e4m3fn
+
+def quantizers(tensor_scale: torch.Tensor) -> dict:
+    """name -> fn(x, impl); NVFP4 takes a tensor scale given ahead, as activations do."""
+    return {
+    "quantize_fp8_tensorwise": lambda x, impl: Q.quantize_fp8_tensorwise(x, impl=impl),
+    "quantize_fp8_rowwise": lambda x, impl: Q.quantize_fp8_rowwise(x, impl=impl),
+    "quantize_fp8_groupwise": lambda x, impl: Q.quantize_fp8_groupwise(x, impl=impl),
+    "quantize_fp8_blockwise": lambda x, impl: Q.quantize_fp8_blockwise(x, impl=impl),
+    "quantize_int8_rowwise": lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl),
+    "quantize_mx[mxfp8]": lambda x, impl: Q.quantize_mx(x, E4M3, "nv", impl=impl),
+    "quantize_mx[mxfp4]": lambda x, impl: Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl=impl),
+    "quantize_nvfp4[given tensor scale]": lambda x, impl: Q.quantize_nvfp4(x, tensor_scale, impl=impl)[:2],
+    }
+
+
+def _bytes(*tensors: torch.Tensor) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _same_bits(a, b) -> bool:
+    return all(torch.equal(x.view(torch.uint8) if x.element_size() == 1 else x, y.view(torch.uint8) if y.element_size() == 1 else y)
+               for x, y in zip(a, b))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=8192)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("benchmark_quant.py needs a CUDA GPU", file=sys.stderr)
+        return 2
+    env = environment(torch.device("cuda"))
+    x = torch.randn(args.size, args.size, device="cuda", dtype=torch.bfloat16)
+    copy_dst = torch.empty_like(x)
+    copy_us = time_us(lambda: copy_dst.copy_(x))
+    copy_gbs = 2 * _bytes(x) / copy_us / 1e3
+    rows = [["device-to-device copy (peer)", f"{copy_us:.1f}", f"{copy_gbs:.0f}", "100.0", ""]]
+    out_rows = [{"kernel": "copy", "peer": True, "M": args.size, "N": args.size, "K": 0, "us": copy_us, "gbs": copy_gbs}]
+    failed = False
+    for name, fn in quantizers(Q.quantize_nvfp4(x)[2]).items():
+        got = fn(x, "triton")
+        if not _same_bits(got, fn(x, "reference")):
+            rows.append([name, "", "", "", "differs from reference: not timed"])
+            failed = True
+            continue
+        us = time_us(lambda: fn(x, "triton"))
+        gbs = (_bytes(x) + _bytes(*got)) / us / 1e3
+        rows.append([name, f"{us:.1f}", f"{gbs:.0f}", f"{100 * gbs / copy_gbs:.1f}", "bit-exact"])
+        out_rows.append({"kernel": name, "peer": False, "M": args.size, "N": args.size, "K": 0, "us": us, "gbs": gbs})
+    table = tabulate(rows, headers=["kernel", "µs", "GB/s", "% of copy", "check"], tablefmt="github")
+    head = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
+            f"{args.size}x{args.size} bfloat16 input; median, L2 flushed; bytes = input read + codes and scales written.")
+    print(head + "\n\n" + table)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({**env, "rows": out_rows}, indent=1) + "\n")
+        args.json.with_suffix(".md").write_text(head + "\n\n" + table + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

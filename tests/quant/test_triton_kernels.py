@@ -1,0 +1,76 @@
+"""Each fused Triton quantizer equals its reference bit for bit.
+
+On the GPU the kernels run compiled; without one, under TRITON_INTERPRET=1 on
+CPU tensors (conftest sets it), at the same small and odd shapes.
+"""
+
+import math
+
+import pytest
+import torch
+
+from gn_kernels import quant as Q
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+E4M3, E5M2 = torch.float8_e4m3fn, torch.float8_e5m2
+
+
+def _input(shape, dtype=torch.float32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g) * torch.exp(torch.randn(shape[:-1] + (1,), generator=g) * 3)
+    flat = x.view(-1, shape[-1])
+    flat[0] = 0  # an all-zero row
+    flat[-1, :3] = torch.tensor([math.nan, math.inf, -math.inf])[: min(3, shape[-1])]
+    if flat.shape[0] > 2:  # exact ties of every rounding, scaled so that the row's max is one of them
+        ties = torch.tensor([448.0, 1.0625, 1.1875, 0.25, 2.5, 3.5, 5.0, 0.75, 6.0, 127.0, 2.5, -0.5])
+        flat[1, : len(ties)] = ties[: shape[-1]]
+    return x.to(dtype).to(DEVICE)
+
+
+def _bits(t):
+    return t.view(torch.uint8) if t.element_size() == 1 else t.view(torch.int32) if t.element_size() == 4 else t
+
+
+def assert_same_bits(got, want):
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        assert torch.equal(_bits(g).cpu(), _bits(w).cpu())
+
+
+CASES = [
+    ("fp8_e4m3_rowwise", lambda x, impl: Q.quantize_fp8_rowwise(x, E4M3, impl=impl), (5, 3, 200)),
+    ("fp8_e5m2_rowwise", lambda x, impl: Q.quantize_fp8_rowwise(x, E5M2, impl=impl), (7, 1500)),
+    ("int8_rowwise", lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl), (9, 2100)),
+    ("fp8_groupwise", lambda x, impl: Q.quantize_fp8_groupwise(x, impl=impl), (11, 384)),
+    ("fp8_e5m2_groupwise", lambda x, impl: Q.quantize_fp8_groupwise(x, E5M2, impl=impl), (3, 2, 128)),
+    ("fp8_tensorwise", lambda x, impl: Q.quantize_fp8_tensorwise(x, impl=impl), (13, 96)),
+    ("fp8_blockwise", lambda x, impl: Q.quantize_fp8_blockwise(x, impl=impl), (2, 256, 384)),
+    ("mxfp8_e4m3_ocp", lambda x, impl: Q.quantize_mx(x, E4M3, "ocp", impl=impl), (17, 160)),
+    ("mxfp8_e5m2_nv", lambda x, impl: Q.quantize_mx(x, E5M2, "nv", impl=impl), (5, 96)),
+    ("mxfp4_ocp", lambda x, impl: Q.quantize_mx(x, Q.FP4_DTYPE, "ocp", impl=impl), (19, 224)),
+    ("mxfp4_nv", lambda x, impl: Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl=impl), (2, 3, 64)),
+    ("nvfp4_given_scale", lambda x, impl: Q.quantize_nvfp4(x, torch.tensor(0.03, device=x.device), impl=impl), (21, 144)),
+    ("nvfp4_zero_scale", lambda x, impl: Q.quantize_nvfp4(x, torch.tensor(0.0, device=x.device), impl=impl), (3, 32)),
+]
+
+
+@pytest.mark.parametrize("name,quantize,shape", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16])
+def test_triton_equals_reference_bitwise(name, quantize, shape, in_dtype):
+    x = _input(shape, in_dtype)
+    assert_same_bits(quantize(x, "triton"), quantize(x, "reference"))
+
+
+def test_nvfp4_computed_tensor_scale_matches():
+    x = _input((4, 64))
+    x[-1] = 1.0  # a finite tensor, so that its scale is too
+    assert_same_bits(Q.quantize_nvfp4(x, impl="triton"), Q.quantize_nvfp4(x, impl="reference"))
+
+
+def test_zero_rows():
+    x = torch.zeros(0, 128, device=DEVICE)
+    for impl in ("triton", "reference"):
+        q, s = Q.quantize_fp8_groupwise(x, impl=impl)
+        assert q.shape == (0, 128) and s.shape == (0, 1)
+        q, s = Q.quantize_mx(x, Q.FP4_DTYPE, impl=impl)
+        assert q.shape == (0, 64) and s.shape == (0, 4)
