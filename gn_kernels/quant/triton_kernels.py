@@ -57,12 +57,27 @@ def _round_to_float(v, M: tl.constexpr, EMIN: tl.constexpr):
 
 
 @triton.jit
+def _fp8_bits(v, M: tl.constexpr, EMIN: tl.constexpr):
+    """The FP8 byte (M mantissa bits, smallest normal exponent EMIN, bias 1 - EMIN) of a float32
+    value already on that format's grid. Built from the bits rather than by a cast: the
+    GPU's conversion of E4M3 subnormals was seen to differ from torch's (H100, triton 3.6)."""
+    v = _round_to_float(v, M, EMIN)
+    bits = v.to(tl.int32, bitcast=True)
+    a = tl.abs(v)
+    exp = ((bits >> 23) & 0xFF) - 127
+    normal = ((exp - EMIN + 1) << M) | ((bits >> (23 - M)) & ((1 << M) - 1))
+    subnormal = (a * _f32(2.0 ** (M - EMIN), a)).to(tl.int32)  # whole multiples of the subnormal step
+    code = tl.where(a >= _f32(2.0**EMIN, a), normal, subnormal)
+    return (code | (((bits >> 31) & 1) << 7)).to(tl.uint8)
+
+
+@triton.jit
 def _codes(v, usable, OUT: tl.constexpr, QMAX: tl.constexpr):
     v = tl.where(usable, tl.clamp(v, -QMAX, QMAX), 0.0)
     if OUT == 0:
-        return _round_to_float(v, 3, -6).to(tl.float8e4nv)
+        return _fp8_bits(v, 3, -6)
     elif OUT == 1:
-        return _round_to_float(v, 2, -14).to(tl.float8e5)
+        return _fp8_bits(v, 2, -14)
     elif OUT == 2:
         # Adding and subtracting 1.5 * 2**23 rounds |v| < 2**22 to an integer, ties to even.
         return ((v + 12582912.0) - 12582912.0).to(tl.int8)
@@ -81,23 +96,32 @@ def _pow2(e):
 
 
 @triton.jit
-def _rowwise_kernel(x_ptr, q_ptr, s_ptr, K, BLOCK_K: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr):
+def _rowwise_kernel(x_ptr, q_ptr, s_ptr, K, BLOCK_K: tl.constexpr, ONE_PASS: tl.constexpr, OUT: tl.constexpr,
+                    QMAX: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     x_row, q_row = x_ptr + row * K, q_ptr + row * K
-    amax = tl.zeros((BLOCK_K,), tl.float32)
-    bad = tl.zeros((BLOCK_K,), tl.int32)
-    for k in range(0, K, BLOCK_K):
-        offs = k + tl.arange(0, BLOCK_K)
+    if ONE_PASS:  # the whole row fits in registers: one read
+        offs = tl.arange(0, BLOCK_K)
         x = tl.load(x_row + offs, mask=offs < K, other=0.0).to(tl.float32)
         nf = _nonfinite(x)
-        amax = tl.maximum(amax, tl.where(nf, 0.0, tl.abs(x)))
-        bad |= nf.to(tl.int32)
-    scale, inv, usable = _scale_inv(tl.max(amax, 0), tl.max(bad, 0), QMAX)
-    tl.store(s_ptr + row, scale)
-    for k in range(0, K, BLOCK_K):
-        offs = k + tl.arange(0, BLOCK_K)
-        x = tl.load(x_row + offs, mask=offs < K, other=0.0).to(tl.float32)
+        scale, inv, usable = _scale_inv(tl.max(tl.where(nf, 0.0, tl.abs(x)), 0), tl.max(nf.to(tl.int32), 0), QMAX)
+        tl.store(s_ptr + row, scale)
         tl.store(q_row + offs, _codes(x * inv, usable, OUT, QMAX), mask=offs < K)
+    else:  # a max pass, then a quantize pass that mostly hits L2
+        amax = tl.zeros((BLOCK_K,), tl.float32)
+        bad = tl.zeros((BLOCK_K,), tl.int32)
+        for k in range(0, K, BLOCK_K):
+            offs = k + tl.arange(0, BLOCK_K)
+            x = tl.load(x_row + offs, mask=offs < K, other=0.0).to(tl.float32)
+            nf = _nonfinite(x)
+            amax = tl.maximum(amax, tl.where(nf, 0.0, tl.abs(x)))
+            bad |= nf.to(tl.int32)
+        scale, inv, usable = _scale_inv(tl.max(amax, 0), tl.max(bad, 0), QMAX)
+        tl.store(s_ptr + row, scale)
+        for k in range(0, K, BLOCK_K):
+            offs = k + tl.arange(0, BLOCK_K)
+            x = tl.load(x_row + offs, mask=offs < K, other=0.0).to(tl.float32)
+            tl.store(q_row + offs, _codes(x * inv, usable, OUT, QMAX), mask=offs < K)
 
 
 @triton.jit
@@ -124,7 +148,7 @@ def _group_kernel(
         rounded = _round_to_float(tl.minimum(raw, 448.0), 3, -6)
         denom = rounded * ts
         # E4M3 bits of the block scale, 0x7F (NaN) for a non-finite block.
-        scale = tl.where(bad != 0, 0x7F, rounded.to(tl.float8e4nv).to(tl.uint8, bitcast=True))
+        scale = tl.where(bad != 0, 0x7F, _fp8_bits(rounded, 3, -6))
         usable = (bad == 0) & (denom > 0)
         inv = tl.where(usable, tl.math.div_rn(_f32(1.0, denom), tl.where(usable, denom, 1.0)), 0.0)
     else:
@@ -181,28 +205,45 @@ def _rows(x: Tensor) -> Tensor:
     return x.contiguous().reshape(-1, x.shape[-1])
 
 
+def _codes_buffer(shape, dtype: torch.dtype, device) -> Tensor:
+    """Kernels write FP8 and FP4 codes as bytes; the caller views the buffer as ``dtype``."""
+    return torch.empty(shape, dtype=torch.int8 if dtype == torch.int8 else torch.uint8, device=device)
+
+
+ROWWISE_ONE_PASS_MAX_K = 16384  # 32 float32 values a thread at 16 warps
+
+
 def quantize_rowwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
     x2 = _rows(x)
-    q = torch.empty(x2.shape, dtype=dtype, device=x.device)
+    q = _codes_buffer(x2.shape, dtype, x.device)
     s = torch.empty((x2.shape[0], 1), dtype=torch.float32, device=x.device)
     if x2.shape[0]:
+        K = x2.shape[1]
         qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
-        _rowwise_kernel[(x2.shape[0],)](x2, q, s, x2.shape[1], BLOCK_K=1024, OUT=_OUT_CODE[dtype], QMAX=qmax, num_warps=4)
-    return q.reshape(x.shape), s.reshape(*x.shape[:-1], 1)
+        one_pass = K <= ROWWISE_ONE_PASS_MAX_K
+        block_k = triton.next_power_of_2(K) if one_pass else 4096
+        warps = min(16, max(4, block_k // 512))
+        _rowwise_kernel[(x2.shape[0],)](x2, q, s, K, BLOCK_K=block_k, ONE_PASS=one_pass, OUT=_OUT_CODE[dtype],
+                                        QMAX=qmax, num_warps=warps)
+    return q.view(dtype).reshape(x.shape), s.reshape(*x.shape[:-1], 1)
+
+
+# (rows, BLOCK_K, warps) a program, by group size.
+GROUP_TILES = {16: (16, 256, 4), 32: (16, 256, 4), 128: (8, 512, 4)}
 
 
 def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dtype, s_dtype, emax=0, ts=None):
     x2 = _rows(x)
     n, K = x2.shape
     q_cols = K // 2 if out == _E2M1 else K
-    q = torch.empty((n, q_cols), dtype=torch.uint8 if out == _E2M1 else q_dtype, device=x.device)
+    q = _codes_buffer((n, q_cols), q_dtype, x.device)
     s = torch.empty((n, K // group), dtype=torch.uint8 if s_dtype != torch.float32 else s_dtype, device=x.device)
     if n:
-        rows, block_k = (8, 256) if group >= 128 else (16, 128)
+        rows, block_k, warps = GROUP_TILES[group]
         grid = (triton.cdiv(n, rows), triton.cdiv(K, block_k))
         _group_kernel[grid](x2, q, s, ts if ts is not None else s, n, K, GROUP=group, ROWS=rows, BLOCK_K=block_k,
-                            KIND=kind, OUT=out, QMAX=qmax, EMAX=emax, num_warps=4)
-    q = q.view(FP4_DTYPE) if out == _E2M1 else q
+                            KIND=kind, OUT=out, QMAX=qmax, EMAX=emax, num_warps=warps)
+    q = q.view(q_dtype)
     s = s if s_dtype == torch.float32 else s.view(s_dtype)
     return q.reshape(*x.shape[:-1], q_cols), s.reshape(*x.shape[:-1], K // group)
 
@@ -232,24 +273,24 @@ def quantize_nvfp4_triton(x: Tensor, tensor_scale: Tensor) -> tuple[Tensor, Tens
 def quantize_tensorwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
     """Two passes (a global max must finish before any element is scaled): torch's amax, then one kernel."""
     xc = x.contiguous()
-    q = torch.empty(x.shape, dtype=dtype, device=x.device)
+    q = _codes_buffer(x.shape, dtype, x.device)
     s = torch.empty((), dtype=torch.float32, device=x.device)
     amax = xc.abs().amax().float() if xc.numel() else torch.zeros((), device=x.device)
     qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
     block = 2048
     _tensorwise_kernel[(max(1, triton.cdiv(xc.numel(), block)),)](xc, q, s, amax, xc.numel(), BLOCK=block,
                                                                    OUT=_OUT_CODE[dtype], QMAX=qmax, num_warps=4)
-    return q, s
+    return q.view(dtype), s
 
 
 def quantize_blocks_2d_triton(x: Tensor, block: int, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
     *lead, R, C = x.shape
     x3 = x.contiguous().reshape(-1, R, C)
-    q = torch.empty(x3.shape, dtype=dtype, device=x.device)
+    q = _codes_buffer(x3.shape, dtype, x.device)
     s = torch.empty((x3.shape[0], R // block, C // block), dtype=torch.float32, device=x.device)
     if q.numel():
         qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
         grid = (R // block, C // block, x3.shape[0])
         _block2d_kernel[grid](x3, q, s, R, C, BLOCK=block, OUT=_OUT_CODE[dtype], QMAX=qmax, num_warps=8)
-    return q.reshape(x.shape), s.reshape(*lead, R // block, C // block)
+    return q.view(dtype).reshape(x.shape), s.reshape(*lead, R // block, C // block)
 

@@ -41,6 +41,7 @@ CASES = [
     ("fp8_e4m3_rowwise", lambda x, impl: Q.quantize_fp8_rowwise(x, E4M3, impl=impl), (5, 3, 200)),
     ("fp8_e5m2_rowwise", lambda x, impl: Q.quantize_fp8_rowwise(x, E5M2, impl=impl), (7, 1500)),
     ("int8_rowwise", lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl), (9, 2100)),
+    ("int8_rowwise_two_pass", lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl), (3, 16400)),
     ("fp8_groupwise", lambda x, impl: Q.quantize_fp8_groupwise(x, impl=impl), (11, 384)),
     ("fp8_e5m2_groupwise", lambda x, impl: Q.quantize_fp8_groupwise(x, E5M2, impl=impl), (3, 2, 128)),
     ("fp8_tensorwise", lambda x, impl: Q.quantize_fp8_tensorwise(x, impl=impl), (13, 96)),
