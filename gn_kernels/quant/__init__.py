@@ -68,13 +68,9 @@ def _check_choice(fn: str, name: str, value, allowed) -> None:
 
 def _use_triton(x: Tensor, impl: str) -> bool:
     _check_choice("quantize", "impl", impl, ("auto", "reference", "triton"))
-    if impl == "triton" and not x.is_cuda and not _interpreting():
+    if impl == "triton" and not x.is_cuda and os.environ.get("TRITON_INTERPRET") != "1":
         raise ValueError("impl='triton' needs a CUDA tensor (or TRITON_INTERPRET=1)")
     return impl == "triton" or (impl == "auto" and x.is_cuda)
-
-
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET") == "1"
 
 
 def _triton():

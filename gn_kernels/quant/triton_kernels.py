@@ -9,6 +9,8 @@ separate flag rather than through the max.
 
 from __future__ import annotations
 
+import os
+
 import torch
 import triton
 import triton.language as tl
@@ -57,27 +59,31 @@ def _round_to_float(v, M: tl.constexpr, EMIN: tl.constexpr):
 
 
 @triton.jit
-def _fp8_bits(v, M: tl.constexpr, EMIN: tl.constexpr):
-    """The FP8 byte (M mantissa bits, smallest normal exponent EMIN, bias 1 - EMIN) of a float32
-    value already on that format's grid. Built from the bits rather than by a cast: the
-    GPU's conversion of E4M3 subnormals was seen to differ from torch's (H100, triton 3.6)."""
-    v = _round_to_float(v, M, EMIN)
-    bits = v.to(tl.int32, bitcast=True)
-    a = tl.abs(v)
-    exp = ((bits >> 23) & 0xFF) - 127
-    normal = ((exp - EMIN + 1) << M) | ((bits >> (23 - M)) & ((1 << M) - 1))
-    subnormal = (a * _f32(2.0 ** (M - EMIN), a)).to(tl.int32)  # whole multiples of the subnormal step
-    code = tl.where(a >= _f32(2.0**EMIN, a), normal, subnormal)
-    return (code | (((bits >> 31) & 1) << 7)).to(tl.uint8)
+def _fp8_bits(v, M: tl.constexpr, EMIN: tl.constexpr, INTERPRET: tl.constexpr):
+    """The FP8 byte (M mantissa bits, smallest normal exponent EMIN, bias 1 - EMIN) of float32 v,
+    rounded to nearest even. Compiled, the GPU's conversion does it. The interpreter's casts
+    round ties away from zero, so there the byte is built from the bits of the value rounded here
+    (the sign taken before rounding, so that tiny negatives keep -0)."""
+    if INTERPRET:
+        sign = ((v.to(tl.int32, bitcast=True) >> 31) & 1) << 7
+        a = tl.abs(_round_to_float(v, M, EMIN))
+        bits = a.to(tl.int32, bitcast=True)
+        normal = ((((bits >> 23) & 0xFF) - 127 - EMIN + 1) << M) | ((bits >> (23 - M)) & ((1 << M) - 1))
+        subnormal = (a * _f32(2.0 ** (M - EMIN), a)).to(tl.int32)  # whole multiples of the subnormal step
+        return (tl.where(a >= _f32(2.0**EMIN, a), normal, subnormal) | sign).to(tl.uint8)
+    elif M == 3:
+        return v.to(tl.float8e4nv).to(tl.uint8, bitcast=True)
+    else:
+        return v.to(tl.float8e5).to(tl.uint8, bitcast=True)
 
 
 @triton.jit
-def _codes(v, usable, OUT: tl.constexpr, QMAX: tl.constexpr):
+def _codes(v, usable, OUT: tl.constexpr, QMAX: tl.constexpr, INTERPRET: tl.constexpr):
     v = tl.where(usable, tl.clamp(v, -QMAX, QMAX), 0.0)
     if OUT == 0:
-        return _fp8_bits(v, 3, -6)
+        return _fp8_bits(v, 3, -6, INTERPRET)
     elif OUT == 1:
-        return _fp8_bits(v, 2, -14)
+        return _fp8_bits(v, 2, -14, INTERPRET)
     elif OUT == 2:
         # Adding and subtracting 1.5 * 2**23 rounds |v| < 2**22 to an integer, ties to even.
         return ((v + 12582912.0) - 12582912.0).to(tl.int8)
@@ -97,7 +103,7 @@ def _pow2(e):
 
 @triton.jit
 def _rowwise_kernel(x_ptr, q_ptr, s_ptr, K, BLOCK_K: tl.constexpr, ONE_PASS: tl.constexpr, OUT: tl.constexpr,
-                    QMAX: tl.constexpr):
+                    QMAX: tl.constexpr, INTERPRET: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     x_row, q_row = x_ptr + row * K, q_ptr + row * K
     if ONE_PASS:  # the whole row fits in registers: one read
@@ -106,7 +112,7 @@ def _rowwise_kernel(x_ptr, q_ptr, s_ptr, K, BLOCK_K: tl.constexpr, ONE_PASS: tl.
         nf = _nonfinite(x)
         scale, inv, usable = _scale_inv(tl.max(tl.where(nf, 0.0, tl.abs(x)), 0), tl.max(nf.to(tl.int32), 0), QMAX)
         tl.store(s_ptr + row, scale)
-        tl.store(q_row + offs, _codes(x * inv, usable, OUT, QMAX), mask=offs < K)
+        tl.store(q_row + offs, _codes(x * inv, usable, OUT, QMAX, INTERPRET), mask=offs < K)
     else:  # a max pass, then a quantize pass that mostly hits L2
         amax = tl.zeros((BLOCK_K,), tl.float32)
         bad = tl.zeros((BLOCK_K,), tl.int32)
@@ -121,14 +127,14 @@ def _rowwise_kernel(x_ptr, q_ptr, s_ptr, K, BLOCK_K: tl.constexpr, ONE_PASS: tl.
         for k in range(0, K, BLOCK_K):
             offs = k + tl.arange(0, BLOCK_K)
             x = tl.load(x_row + offs, mask=offs < K, other=0.0).to(tl.float32)
-            tl.store(q_row + offs, _codes(x * inv, usable, OUT, QMAX), mask=offs < K)
+            tl.store(q_row + offs, _codes(x * inv, usable, OUT, QMAX, INTERPRET), mask=offs < K)
 
 
 @triton.jit
 def _group_kernel(
     x_ptr, q_ptr, s_ptr, ts_ptr, n_rows, K,
     GROUP: tl.constexpr, ROWS: tl.constexpr, BLOCK_K: tl.constexpr,
-    KIND: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr, EMAX: tl.constexpr,
+    KIND: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr, EMAX: tl.constexpr, INTERPRET: tl.constexpr,
 ):
     NG: tl.constexpr = BLOCK_K // GROUP
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
@@ -145,10 +151,10 @@ def _group_kernel(
         ts = tl.load(ts_ptr)
         bad = bad | _nonfinite(ts).to(tl.int32)
         raw = tl.where(ts > 0, tl.math.div_rn(amax, _f32(6.0, amax) * tl.where(ts > 0, ts, 1.0)), 0.0)
-        rounded = _round_to_float(tl.minimum(raw, 448.0), 3, -6)
-        denom = rounded * ts
+        bits = _fp8_bits(tl.minimum(raw, 448.0), 3, -6, INTERPRET)
+        denom = bits.to(tl.float8e4nv, bitcast=True).to(tl.float32) * ts
         # E4M3 bits of the block scale, 0x7F (NaN) for a non-finite block.
-        scale = tl.where(bad != 0, 0x7F, _fp8_bits(rounded, 3, -6))
+        scale = tl.where(bad != 0, 0x7F, bits)
         usable = (bad == 0) & (denom > 0)
         inv = tl.where(usable, tl.math.div_rn(_f32(1.0, denom), tl.where(usable, denom, 1.0)), 0.0)
     else:
@@ -161,7 +167,7 @@ def _group_kernel(
         usable = bad == 0
         inv = _pow2(-e)
         scale = tl.where(usable, e + 127, 255).to(tl.uint8)
-    q = _codes(x * inv[:, :, None], usable[:, :, None], OUT, QMAX)
+    q = _codes(x * inv[:, :, None], usable[:, :, None], OUT, QMAX, INTERPRET)
     s_cols = tl.program_id(1) * NG + tl.arange(0, NG)
     s_offs = rows[:, None].to(tl.int64) * (K // GROUP) + s_cols[None, :]
     tl.store(s_ptr + s_offs, scale, mask=(rows[:, None] < n_rows) & (s_cols[None, :] < K // GROUP))
@@ -176,7 +182,16 @@ def _group_kernel(
 
 
 @triton.jit
-def _tensorwise_kernel(x_ptr, q_ptr, s_ptr, amax_ptr, N, BLOCK: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr):
+def _amax_kernel(x_ptr, amax_ptr, N, BLOCK: tl.constexpr):
+    """Global max |x| by atomic max; a non-finite value counts as +inf, so that the scale becomes NaN."""
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < N, other=0.0).to(tl.float32)
+    tl.atomic_max(amax_ptr, tl.max(tl.where(_nonfinite(x), float("inf"), tl.abs(x)), 0))
+
+
+@triton.jit
+def _tensorwise_kernel(x_ptr, q_ptr, s_ptr, amax_ptr, N, BLOCK: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr,
+                       INTERPRET: tl.constexpr):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     amax = tl.load(amax_ptr)
     bad = _nonfinite(amax).to(tl.int32)
@@ -184,11 +199,12 @@ def _tensorwise_kernel(x_ptr, q_ptr, s_ptr, amax_ptr, N, BLOCK: tl.constexpr, OU
     if tl.program_id(0) == 0:
         tl.store(s_ptr, scale)
     x = tl.load(x_ptr + offs, mask=offs < N, other=0.0).to(tl.float32)
-    tl.store(q_ptr + offs, _codes(x * inv, usable, OUT, QMAX), mask=offs < N)
+    tl.store(q_ptr + offs, _codes(x * inv, usable, OUT, QMAX, INTERPRET), mask=offs < N)
 
 
 @triton.jit
-def _block2d_kernel(x_ptr, q_ptr, s_ptr, R, C, BLOCK: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr):
+def _block2d_kernel(x_ptr, q_ptr, s_ptr, R, C, BLOCK: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr,
+                    INTERPRET: tl.constexpr):
     batch = tl.program_id(2).to(tl.int64)
     rows = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     cols = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
@@ -198,7 +214,11 @@ def _block2d_kernel(x_ptr, q_ptr, s_ptr, R, C, BLOCK: tl.constexpr, OUT: tl.cons
     amax = tl.max(tl.max(tl.where(nf, 0.0, tl.abs(x)), 1), 0)
     scale, inv, usable = _scale_inv(amax, tl.max(tl.max(nf.to(tl.int32), 1), 0), QMAX)
     tl.store(s_ptr + batch * (R // BLOCK) * (C // BLOCK) + tl.program_id(0) * (C // BLOCK) + tl.program_id(1), scale)
-    tl.store(q_ptr + offs, _codes(x * inv, usable, OUT, QMAX))
+    tl.store(q_ptr + offs, _codes(x * inv, usable, OUT, QMAX, INTERPRET))
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
 
 
 def _rows(x: Tensor) -> Tensor:
@@ -224,12 +244,13 @@ def quantize_rowwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tens
         block_k = triton.next_power_of_2(K) if one_pass else 4096
         warps = min(16, max(4, block_k // 512))
         _rowwise_kernel[(x2.shape[0],)](x2, q, s, K, BLOCK_K=block_k, ONE_PASS=one_pass, OUT=_OUT_CODE[dtype],
-                                        QMAX=qmax, num_warps=warps)
+                                        QMAX=qmax, INTERPRET=_interpreting(), num_warps=warps)
     return q.view(dtype).reshape(x.shape), s.reshape(*x.shape[:-1], 1)
 
 
-# (rows, BLOCK_K, warps) a program, by group size.
-GROUP_TILES = {16: (16, 256, 4), 32: (16, 256, 4), 128: (8, 512, 4)}
+# (rows, BLOCK_K, warps) a program, by group size: the best of a sweep over rows 1-32,
+# BLOCK_K 128-1024 and 4 or 8 warps on an 8192x8192 bfloat16 input (H100, 2026-11-23).
+GROUP_TILES = {16: (8, 512, 4), 32: (8, 1024, 4), 128: (8, 1024, 8)}
 
 
 def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dtype, s_dtype, emax=0, ts=None):
@@ -242,7 +263,7 @@ def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dt
         rows, block_k, warps = GROUP_TILES[group]
         grid = (triton.cdiv(n, rows), triton.cdiv(K, block_k))
         _group_kernel[grid](x2, q, s, ts if ts is not None else s, n, K, GROUP=group, ROWS=rows, BLOCK_K=block_k,
-                            KIND=kind, OUT=out, QMAX=qmax, EMAX=emax, num_warps=warps)
+                            KIND=kind, OUT=out, QMAX=qmax, EMAX=emax, INTERPRET=_interpreting(), num_warps=warps)
     q = q.view(q_dtype)
     s = s if s_dtype == torch.float32 else s.view(s_dtype)
     return q.reshape(*x.shape[:-1], q_cols), s.reshape(*x.shape[:-1], K // group)
@@ -271,15 +292,18 @@ def quantize_nvfp4_triton(x: Tensor, tensor_scale: Tensor) -> tuple[Tensor, Tens
 
 
 def quantize_tensorwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    """Two passes (a global max must finish before any element is scaled): torch's amax, then one kernel."""
+    """Two passes, since a global max must finish before any element is scaled: a max, then the codes."""
     xc = x.contiguous()
     q = _codes_buffer(x.shape, dtype, x.device)
     s = torch.empty((), dtype=torch.float32, device=x.device)
-    amax = xc.abs().amax().float() if xc.numel() else torch.zeros((), device=x.device)
+    amax = torch.zeros((), dtype=torch.float32, device=x.device)
     qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
-    block = 2048
-    _tensorwise_kernel[(max(1, triton.cdiv(xc.numel(), block)),)](xc, q, s, amax, xc.numel(), BLOCK=block,
-                                                                   OUT=_OUT_CODE[dtype], QMAX=qmax, num_warps=4)
+    block = 4096
+    grid = (max(1, triton.cdiv(xc.numel(), block)),)
+    _amax_kernel[grid](xc, amax, xc.numel(), BLOCK=block, num_warps=8)
+    _tensorwise_kernel[grid](xc, q, s, amax, xc.numel(), BLOCK=block,
+                                                                   OUT=_OUT_CODE[dtype], QMAX=qmax,
+                                                                   INTERPRET=_interpreting(), num_warps=4)
     return q.view(dtype), s
 
 
@@ -291,6 +315,7 @@ def quantize_blocks_2d_triton(x: Tensor, block: int, dtype: torch.dtype) -> tupl
     if q.numel():
         qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
         grid = (R // block, C // block, x3.shape[0])
-        _block2d_kernel[grid](x3, q, s, R, C, BLOCK=block, OUT=_OUT_CODE[dtype], QMAX=qmax, num_warps=8)
+        _block2d_kernel[grid](x3, q, s, R, C, BLOCK=block, OUT=_OUT_CODE[dtype], QMAX=qmax,
+                              INTERPRET=_interpreting(), num_warps=8)
     return q.view(dtype).reshape(x.shape), s.reshape(*lead, R // block, C // block)
 
