@@ -129,15 +129,12 @@ def quantize_fp8_blockwise(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn, 
     return reference.quantize_blocks_2d(x, GROUP, dtype)
 
 
-def dequantize_fp8_tensorwise(q: Tensor, scale: Tensor, out_dtype: torch.dtype = torch.float32) -> Tensor:
-    return (q.float() * scale).to(out_dtype)
-
-
 def dequantize_fp8_rowwise(q: Tensor, scale: Tensor, out_dtype: torch.dtype = torch.float32) -> Tensor:
+    """q * scale, the scale broadcast: (..., 1) per row, or 0-d for the tensor-wise format."""
     return (q.float() * scale).to(out_dtype)
 
 
-dequantize_int8_rowwise = dequantize_fp8_rowwise
+dequantize_fp8_tensorwise = dequantize_int8_rowwise = dequantize_fp8_rowwise
 
 
 def dequantize_fp8_groupwise(q: Tensor, scale: Tensor, out_dtype: torch.dtype = torch.float32) -> Tensor:

@@ -62,6 +62,18 @@ def test_triton_equals_reference_bitwise(name, quantize, shape, in_dtype):
     assert_same_bits(quantize(x, "triton"), quantize(x, "reference"))
 
 
+def test_e2m1_rounding_at_every_tie_and_neighbour():
+    # amax 6 gives the MX scale 1 (floor(log2 6) - 2 = 0): the kernel rounds these values as they are.
+    ties = torch.tensor([0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0])
+    step = torch.tensor(2.0**-20)
+    values = torch.cat([ties, ties - step * ties, ties + step * ties, torch.tensor([0.0, 0.1, 0.5, 0.99, 1.0, 6.0])])
+    x = torch.cat([values, -values]).reshape(-1)
+    x = torch.cat([x, torch.zeros(-x.numel() % 32)]).reshape(-1, 32)
+    x[:, 0] = 6.0
+    x = x.to(DEVICE)
+    assert_same_bits(Q.quantize_mx(x, Q.FP4_DTYPE, "ocp", impl="triton"), Q.quantize_mx(x, Q.FP4_DTYPE, "ocp", impl="reference"))
+
+
 def test_nvfp4_computed_tensor_scale_matches():
     x = _input((4, 64))
     x[-1] = 1.0  # a finite tensor, so that its scale is too
