@@ -177,8 +177,8 @@ def _group_kernel(
     s_offs = rows[:, None].to(tl.int64) * (K // GROUP) + s_cols[None, :]
     tl.store(s_ptr + s_offs, scale, mask=(rows[:, None] < n_rows) & (s_cols[None, :] < K // GROUP))
     if OUT == 3:
-        pairs = tl.reshape(q, (ROWS, BLOCK_K // 2, 2))
-        packed = tl.sum(pairs * (1 + 15 * tl.arange(0, 2))[None, None, :], 2).to(tl.uint8)
+        lo, hi = tl.split(tl.reshape(q, (ROWS, BLOCK_K // 2, 2)))
+        packed = (lo | (hi << 4)).to(tl.uint8)
         p_cols = tl.program_id(1) * (BLOCK_K // 2) + tl.arange(0, BLOCK_K // 2)
         p_offs = rows[:, None].to(tl.int64) * (K // 2) + p_cols[None, :]
         tl.store(q_ptr + p_offs, packed, mask=(rows[:, None] < n_rows) & (p_cols[None, :] < K // 2))
