@@ -1,6 +1,8 @@
 """Sample arguments for every registered gn_kernels op, for torch.library.opcheck.
 
 test_ops.py fails if an op is registered without samples here, so no op escapes opcheck.
+Each entry makes its samples on a given device; CPU_OPS also run on the CPU (their
+pure-torch reference), the rest need their CUDA kernels.
 """
 
 import torch
@@ -8,18 +10,31 @@ import torch
 FP8 = torch.float8_e4m3fn
 
 
-def _fp8(rows, cols):
-    return torch.randn(rows, cols, device="cuda").to(FP8)
+def _fp8(rows, cols, device):
+    return torch.randn(rows, cols, device=device).to(FP8)
 
 
-def cutlass_fp8_mm():
+def _x(*shape, device, dtype=torch.float32):
+    return torch.randn(*shape, device=device).to(dtype)
+
+
+def cutlass_fp8_mm(device):
     return [
-        (_fp8(64, 128), _fp8(32, 128).t()),
-        (_fp8(7, 64), _fp8(48, 64).t(), torch.float16),
-        (_fp8(129, 32), _fp8(16, 32).t(), torch.float32),
+        (_fp8(64, 128, device), _fp8(32, 128, device).t()),
+        (_fp8(7, 64, device), _fp8(48, 64, device).t(), torch.float16),
+        (_fp8(129, 32, device), _fp8(16, 32, device).t(), torch.float32),
     ]
 
 
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
+    "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
+    "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
+    "gn_kernels::quantize_int8_rowwise": lambda d: [(_x(9, 100, device=d),)],
+    "gn_kernels::quantize_fp8_groupwise": lambda d: [(_x(5, 256, device=d),), (_x(2, 2, 128, device=d, dtype=torch.float16),)],
+    "gn_kernels::quantize_fp8_blockwise": lambda d: [(_x(128, 256, device=d),), (_x(2, 128, 128, device=d),)],
+    "gn_kernels::quantize_mx": lambda d: [(_x(3, 64, device=d), FP8), (_x(5, 96, device=d), torch.float4_e2m1fn_x2, "nv")],
+    "gn_kernels::quantize_nvfp4": lambda d: [(_x(6, 32, device=d), torch.tensor(0.01, device=d))],
 }
+
+CPU_OPS = {name for name in SAMPLES if name.startswith("gn_kernels::quantize_")}

@@ -1,11 +1,11 @@
-"""Every gn_kernels op: registered with samples, and passing torch.library.opcheck on the GPU."""
+"""Every gn_kernels op: registered with samples, and passing torch.library.opcheck."""
 
 import pytest
 import torch
 
 import gn_kernels  # noqa: F401  (registers the ops)
 from kernels import require_op
-from op_samples import SAMPLES
+from op_samples import CPU_OPS, SAMPLES
 
 FLOAT8 = {torch.float8_e4m3fn, torch.float8_e5m2, torch.float8_e8m0fnu}
 OPCHECK_UTILS = ("test_schema", "test_autograd_registration", "test_faketensor", "test_aot_dispatch_dynamic")
@@ -39,14 +39,24 @@ def check_schema_bytewise(op, args):
         assert o.untyped_storage().data_ptr() not in storages, "an output aliases an input"
 
 
-@pytest.mark.gpu
-@pytest.mark.parametrize("name", sorted(SAMPLES))
-def test_opcheck(name):
-    require_op(name.split("::")[1])
+def run_opcheck(name, device):
     op = getattr(torch.ops.gn_kernels, name.split("::")[1]).default
-    for args in SAMPLES[name]():
+    for args in SAMPLES[name](device):
         if any(t.dtype in FLOAT8 for t in _tensors(args)):
             check_schema_bytewise(op, args)
             torch.library.opcheck(op, args, test_utils=OPCHECK_UTILS[1:])
         else:
             torch.library.opcheck(op, args, test_utils=OPCHECK_UTILS)
+
+
+@pytest.mark.parametrize("name", sorted(CPU_OPS))
+def test_opcheck_cpu(name):
+    run_opcheck(name, "cpu")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_opcheck_gpu(name):
+    if name not in CPU_OPS:
+        require_op(name.split("::")[1])
+    run_opcheck(name, "cuda")
