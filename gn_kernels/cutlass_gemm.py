@@ -15,6 +15,8 @@ from . import checks
 from .dispatch import kernel_module
 
 FP8_OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
+FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
+BIAS_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 # TMA moves 16-byte rows: K must span a whole number of 16-byte FP8 chunks and
 # N a whole number of 16-byte chunks of the widest output (float32). 16 keeps
 # one rule for every output dtype.
@@ -28,12 +30,14 @@ def _check_aligned_start(op: str, name: str, t: Tensor) -> None:
         raise ValueError(f"{op}: {name} must start on a 16-byte boundary; got storage offset {t.storage_offset()}")
 
 
-def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype) -> tuple[int, int, int]:
+def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operands=FP8_OPERANDS) -> tuple[int, int, int]:
     checks.check_cuda(op, "A", A)
     checks.check_cuda(op, "B", B)
     checks.check_same_device(op, A=A, B=B)
-    checks.check_dtype(op, "A", A, [torch.float8_e4m3fn])
-    checks.check_dtype(op, "B", B, [torch.float8_e4m3fn])
+    checks.check_dtype(op, "A", A, operands)
+    checks.check_dtype(op, "B", B, operands)
+    if A.dtype == B.dtype == torch.float8_e5m2:
+        raise TypeError(f"{op}: A and B cannot both be float8_e5m2 (E5M2 pairs with E4M3, in either order)")
     checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
     M, N, K = checks.check_matmul_shapes(op, A, B)
     checks.check_row_major(op, "A", A)
@@ -45,6 +49,73 @@ def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype) -> tupl
     return M, N, K
 
 
+def _check_scale(op: str, name: str, scale: Tensor, vector_shape: tuple[int, int], like: Tensor) -> None:
+    """A float32 scale of ``vector_shape`` ((M, 1) or (1, N)) or a single value (tensor-wise)."""
+    checks.check_cuda(op, name, scale)
+    checks.check_same_device(op, A=like, **{name: scale})
+    checks.check_dtype(op, name, scale, [torch.float32])
+    if tuple(scale.shape) != vector_shape and not (scale.numel() == 1 and scale.dim() <= 2):
+        raise ValueError(
+            f"{op}: {name} must have shape {vector_shape} (one scale per {'row' if vector_shape[1] == 1 else 'column'}) "
+            f"or hold a single value (tensor-wise); got shape {tuple(scale.shape)}"
+        )
+
+
+def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype):
+    M, N, K = _check_fp8_mm(op, A, B, out_dtype)
+    _check_scale(op, "scale_A", scale_A, (M, 1), A)
+    _check_scale(op, "scale_B", scale_B, (1, N), A)
+    if bias is not None:
+        checks.check_cuda(op, "bias", bias)
+        checks.check_same_device(op, A=A, bias=bias)
+        checks.check_dtype(op, "bias", bias, BIAS_DTYPES)
+        if tuple(bias.shape) != (N,):
+            raise ValueError(f"{op}: bias must have shape (N,) = ({N},); got {tuple(bias.shape)}")
+    return M, N, K
+
+
+def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum) -> Tensor:
+    M, N, K = A.shape[0], B.shape[1], A.shape[1]
+    if M == 0 or N == 0:
+        return A.new_empty((M, N), dtype=out_dtype)
+    if K == 0:  # an empty sum: only the bias remains
+        out = A.new_zeros((M, N), dtype=torch.float32)
+        return (out if bias is None else out + bias.float()).to(out_dtype)
+    out = A.new_empty((M, N), dtype=out_dtype)
+    # The kernel reads float32 bias and contiguous scales; these copies are of N or M values.
+    as_f32 = lambda t: None if t is None else t.float().contiguous()  # noqa: E731
+    kernel_module(op, A.device).scaled_fp8_mm(A, B, as_f32(scale_A), as_f32(scale_B), as_f32(bias), out, fast_accum)
+    return out
+
+
+@torch.library.custom_op("gn_kernels::cutlass_row_scaled_fp8_mm", mutates_args=())
+def cutlass_row_scaled_fp8_mm(
+    A: Tensor,
+    B: Tensor,
+    scale_A: Tensor,
+    scale_B: Tensor,
+    bias: Tensor | None = None,
+    out_dtype: torch.dtype = torch.bfloat16,
+    use_fast_accum: bool = False,
+) -> Tensor:
+    """scale_A * (A @ B) * scale_B + bias, cast to ``out_dtype``, as torch._scaled_mm computes it.
+
+    A (M, K) row-major and B (K, N) column-major, float8_e4m3fn or float8_e5m2
+    (not both E5M2); scale_A float32 (M, 1), scale_B float32 (1, N), or either
+    one value (tensor-wise); bias (N,) bfloat16, float16 or float32. Any M; N
+    and K multiples of 16. use_fast_accum keeps the tensor cores' own FP8
+    accumulation for all of K (faster, less accurate; for inference).
+    """
+    _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return _run_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum)
+
+
+@cutlass_row_scaled_fp8_mm.register_fake
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16, use_fast_accum=False):
+    M, N, _ = _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return A.new_empty((M, N), dtype=out_dtype)
+
+
 @torch.library.custom_op("gn_kernels::cutlass_fp8_mm", mutates_args=())
 def cutlass_fp8_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
     """A (M, K) @ B (K, N) for float8_e4m3fn operands, float32 accumulation, cast to ``out_dtype``.
@@ -52,15 +123,11 @@ def cutlass_fp8_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16
     A row-major, B column-major; any M; N and K multiples of 16; out_dtype
     bfloat16, float16 or float32.
     """
-    M, N, K = _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype)
-    if M == 0 or N == 0 or K == 0:
-        return A.new_zeros((M, N), dtype=out_dtype)
-    out = A.new_empty((M, N), dtype=out_dtype)
-    kernel_module("cutlass_fp8_mm", A.device).fp8_mm(A, B, out)
-    return out
+    _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn])
+    return _run_scaled("cutlass_fp8_mm", A, B, None, None, None, out_dtype, False)
 
 
 @cutlass_fp8_mm.register_fake
 def _(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
-    M, N, _ = _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype)
+    M, N, _ = _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn])
     return A.new_empty((M, N), dtype=out_dtype)

@@ -19,6 +19,7 @@ from ._build import ARCHS_ENV, FAMILIES, Capability, Family
 # op name -> the families that implement it.
 OP_FAMILIES: dict[str, tuple[str, ...]] = {
     "cutlass_fp8_mm": ("90a",),
+    "cutlass_row_scaled_fp8_mm": ("90a",),
 }
 
 

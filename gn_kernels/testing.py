@@ -4,14 +4,16 @@ The reference is a float64 matmul of the dequantized operands. The tolerance
 is a worst-case bound derived from how a kernel accumulates and rounds, not a
 number tuned until tests pass: for an output element
 
-    |out - ref| <= (1 + u_out) * e_acc(K) * sum_k |a_k b_k| + u_out * |ref| + tiny_out
+    |out - ref| <= (1 + u_out) * (e_acc(K) * S + e_epi * (S + |bias|)) + u_out * |ref| + tiny_out,
+    S = sum_k |a_k b_k|
 
 where u_out is the unit roundoff of the output dtype (round-to-nearest on the
 final cast), e_acc(K) bounds the relative error of summing K products in the
-kernel's accumulator, and tiny_out is the output dtype's smallest normal
-number (the absolute rounding error of results that land in its subnormals).
-Products of FP8, INT8 and INT4 values are exact in float32, so the bound has
-no product-rounding term.
+kernel's accumulator, e_epi that of the float32 epilogue (scale multiplies and
+the bias add: three roundings of 2**-24), and tiny_out is the output dtype's
+smallest normal number (the absolute rounding error of results that land in
+its subnormals). Products of FP8, INT8 and INT4 values are exact in float32,
+so the bound has no product-rounding term; scales apply to the sum.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ UNIT_ROUNDOFF = {
 # section 3.3.2, measured on H800): a relative error of 2**-13 per step.
 HOPPER_FP8_STEP_ROUNDOFF = 2.0**-13
 FP8_WGMMA_K = 32  # K consumed by one FP8 WGMMA instruction
+EPILOGUE_ROUNDOFF = 3 * 2.0**-24
 
 
 def _gamma(n: int, u: float) -> float:
@@ -86,13 +89,17 @@ def reference_mm(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor]:
     return A64 @ B64, A64.abs() @ B64.abs()
 
 
-def gemm_error_bound(ref: Tensor, abs_ref: Tensor, K: int, out_dtype: torch.dtype, acc: Accumulation) -> Tensor:
-    """Elementwise bound on |out - ref| (see the module docstring)."""
+def gemm_error_bound(
+    ref: Tensor, abs_ref: Tensor, K: int, out_dtype: torch.dtype, acc: Accumulation, abs_bias: Tensor | float = 0.0
+) -> Tensor:
+    """Elementwise bound on |out - ref| (see the module docstring); ``ref`` includes any bias."""
     if out_dtype in UNIT_ROUNDOFF:
         u_out, tiny = UNIT_ROUNDOFF[out_dtype], torch.finfo(out_dtype).tiny
+        e_epi = EPILOGUE_ROUNDOFF
     else:  # integer outputs are exact
-        u_out, tiny = 0.0, 0.0
-    return (1 + u_out) * acc.relative_error(K) * abs_ref + u_out * ref.abs() + tiny
+        u_out, tiny, e_epi = 0.0, 0.0, 0.0
+    computed = acc.relative_error(K) * abs_ref + e_epi * (abs_ref + abs_bias)
+    return (1 + u_out) * computed + u_out * ref.abs() + tiny
 
 
 @dataclass
@@ -106,8 +113,10 @@ class GemmCheck:
         return self.detail
 
 
-def check_gemm(out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tensor | None = None) -> GemmCheck:
-    """Compare ``out`` with the reference of dequantized ``A @ B``.
+def check_gemm(
+    out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tensor | None = None, bias: Tensor | None = None
+) -> GemmCheck:
+    """Compare ``out`` with the reference of dequantized ``A @ B`` (+ ``bias`` along N).
 
     ``rows`` (indices into M) restricts the check to those rows, so that a
     benchmark can verify a large output at a fraction of the reference's cost.
@@ -115,7 +124,11 @@ def check_gemm(out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tenso
     if rows is not None:
         A, out = A[rows], out[rows]
     ref, abs_ref = reference_mm(A, B)
-    bound = gemm_error_bound(ref, abs_ref, A.shape[-1], out.dtype, acc)
+    abs_bias = 0.0
+    if bias is not None:
+        ref = ref + bias.to(torch.float64)
+        abs_bias = bias.to(torch.float64).abs()
+    bound = gemm_error_bound(ref, abs_ref, A.shape[-1], out.dtype, acc, abs_bias)
     got = out.to(torch.float64)
     err = (got - ref).abs()
     finite = bool(torch.isfinite(got).all())
@@ -135,7 +148,9 @@ def check_gemm(out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tenso
     return GemmCheck(ok, worst, rel, detail)
 
 
-def assert_gemm_close(out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tensor | None = None) -> None:
-    result = check_gemm(out, A, B, acc, rows)
+def assert_gemm_close(
+    out: Tensor, A: Tensor, B: Tensor, acc: Accumulation, rows: Tensor | None = None, bias: Tensor | None = None
+) -> None:
+    result = check_gemm(out, A, B, acc, rows, bias)
     if not result.ok:
         raise AssertionError(str(result))

@@ -19,5 +19,5 @@ def require_op(op: str) -> None:
 
 def fake_cuda(*shape, dtype, stride=None):
     """A fake CUDA tensor (no GPU needed) for checking shapes, dtypes and layouts."""
-    t = torch.empty(*shape, dtype=dtype, device="cuda")
+    t = torch.empty(shape, dtype=dtype, device="cuda")
     return t if stride is None else t.as_strided(shape, stride)

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from gn_kernels import cutlass_fp8_mm
-from gn_kernels.testing import HOPPER_FP8_PROMOTED, assert_gemm_close
+from gn_kernels import cutlass_fp8_mm, cutlass_row_scaled_fp8_mm
+from gn_kernels.testing import HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, assert_gemm_close
 from kernels import fake_cuda, require_op
 
 FP8 = torch.float8_e4m3fn
@@ -157,3 +157,146 @@ def test_mixed_devices_are_refused():
     B = torch.zeros(16, 32).to(FP8).t()
     with pytest.raises(ValueError, match="B must be on a CUDA device"):
         cutlass_fp8_mm(A, B)
+
+
+# ---- cutlass_row_scaled_fp8_mm ----------------------------------------------------------------
+
+E5M2 = torch.float8_e5m2
+
+
+def _fake_scaled(M=8, N=16, K=32, a_dtype=FP8, b_dtype=FP8, sA=None, sB=None, bias=None):
+    A, B = fake_cuda(M, K, dtype=a_dtype), fake_cuda(N, K, dtype=b_dtype).t()
+    sA = fake_cuda(M, 1, dtype=torch.float32) if sA is None else sA
+    sB = fake_cuda(1, N, dtype=torch.float32) if sB is None else sB
+    return A, B, sA, sB, bias
+
+
+SCALED_BAD = [
+    ("both e5m2", dict(a_dtype=E5M2, b_dtype=E5M2), TypeError, r"A and B cannot both be float8_e5m2"),
+    ("scale_A shape", dict(sA=(8, 2)), ValueError, r"scale_A must have shape \(8, 1\) \(one scale per row\) or hold a single value"),
+    ("scale_B shape", dict(sB=(16,)), ValueError, r"scale_B must have shape \(1, 16\) \(one scale per column\)"),
+    ("scale_A dtype", dict(sA="bf16"), TypeError, r"scale_A must have dtype float32; got bfloat16"),
+    ("bias shape", dict(bias=(1, 16)), ValueError, r"bias must have shape \(N,\) = \(16,\); got \(1, 16\)"),
+    ("bias dtype", dict(bias="int"), TypeError, r"bias must have dtype bfloat16, float16, float32; got int32"),
+]
+
+
+def _materialize(spec):
+    if spec is None:
+        return None
+    if spec == "bf16":
+        return fake_cuda(8, 1, dtype=torch.bfloat16)
+    if spec == "int":
+        return fake_cuda(16, dtype=torch.int32)
+    return fake_cuda(*spec, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("case", SCALED_BAD, ids=[c[0] for c in SCALED_BAD])
+def test_row_scaled_bad_input(case):
+    _, kwargs, error, pattern = case
+    with FakeTensorMode(), pytest.raises(error, match=pattern):
+        specs = {k: _materialize(v) for k, v in kwargs.items() if k in ("sA", "sB", "bias")}
+        dtypes = {k: v for k, v in kwargs.items() if k.endswith("dtype")}
+        cutlass_row_scaled_fp8_mm(*_fake_scaled(**dtypes, **specs))
+
+
+def test_row_scaled_fake_accepts_tensorwise_scales_and_any_operand_pair():
+    with FakeTensorMode():
+        for a_dtype, b_dtype in [(FP8, FP8), (E5M2, FP8), (FP8, E5M2)]:
+            A, B, _, _, _ = _fake_scaled(M=5, a_dtype=a_dtype, b_dtype=b_dtype)
+            one = fake_cuda(dtype=torch.float32)
+            out = cutlass_row_scaled_fp8_mm(A, B, one, one, fake_cuda(16, dtype=torch.bfloat16), torch.float16)
+            assert out.shape == (5, 16) and out.dtype == torch.float16
+
+
+def _scaled_operands(M, N, K, a_dtype=FP8, b_dtype=FP8, tensorwise=False):
+    A = torch.randn(M, K, device="cuda").to(a_dtype)
+    B = torch.randn(N, K, device="cuda").to(b_dtype).t()
+    if tensorwise:
+        sA, sB = torch.tensor(0.75, device="cuda"), torch.tensor(1.5, device="cuda")
+    else:
+        sA = torch.rand(M, 1, device="cuda") + 0.5
+        sB = torch.rand(1, N, device="cuda") + 0.5
+    # float64 dequantization is exact (an FP8 value times a float32 scale), so the
+    # reference carries no rounding of its own.
+    return A, B, sA, sB, A.double() * sA.double(), B.double() * sB.double()
+
+
+ACC = {False: HOPPER_FP8_PROMOTED, True: HOPPER_FP8_FAST}
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("out_dtype", OUT_DTYPES)
+@pytest.mark.parametrize("M", [1, 7, 64, 129, 1000, 4097])
+def test_row_scaled_matches_reference(M, out_dtype, fast):
+    require_op("cutlass_row_scaled_fp8_mm")
+    torch.manual_seed(M)
+    N, K = 272, 4096
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(M, N, K)
+    bias = torch.randn(N, device="cuda", dtype=torch.bfloat16)
+    torch.full((M, N), math.nan, device="cuda", dtype=out_dtype)  # poison the block the output reuses
+    out = cutlass_row_scaled_fp8_mm(A, B, sA, sB, bias, out_dtype, fast)
+    assert_gemm_close(out, A_deq, B_deq, ACC[fast], bias=bias.float())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("a_dtype,b_dtype", [(E5M2, FP8), (FP8, E5M2)])
+@pytest.mark.parametrize("tensorwise", [False, True])
+def test_row_scaled_e5m2_operands_and_tensorwise_scales(a_dtype, b_dtype, tensorwise):
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(77, 64, 512, a_dtype, b_dtype, tensorwise)
+    out = cutlass_row_scaled_fp8_mm(A, B, sA, sB, out_dtype=torch.float32)
+    assert_gemm_close(out, A_deq, B_deq, HOPPER_FP8_PROMOTED)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("N,K", [(16, 16), (48, 272)])
+def test_row_scaled_smallest_shapes_and_no_bias(N, K):
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(3, N, K)
+    assert_gemm_close(cutlass_row_scaled_fp8_mm(A, B, sA, sB), A_deq, B_deq, HOPPER_FP8_PROMOTED)
+
+
+@pytest.mark.gpu
+def test_row_scaled_near_e4m3_max_with_zero_rows_and_columns():
+    require_op("cutlass_row_scaled_fp8_mm")
+    M, N, K = 130, 64, 1024
+    sign = lambda *s: torch.randint(0, 2, s, device="cuda") * 2 - 1  # noqa: E731
+    A = (sign(M, K) * 448.0).to(FP8)
+    B = (sign(N, K) * 440.0).to(FP8).t()
+    A[3] = 0
+    B[:, 9] = 0
+    sA, sB = torch.rand(M, 1, device="cuda") + 0.5, torch.rand(1, N, device="cuda") + 0.5
+    out = cutlass_row_scaled_fp8_mm(A, B, sA, sB, out_dtype=torch.float32)
+    assert torch.equal(out[3], torch.zeros_like(out[3])) and torch.equal(out[:, 9], torch.zeros_like(out[:, 9]))
+    assert_gemm_close(out, A.double() * sA.double(), B.double() * sB.double(), HOPPER_FP8_PROMOTED)
+
+
+@pytest.mark.gpu
+def test_row_scaled_matches_torch_scaled_mm():
+    # cuBLAS computes the same function; both sit within the bound of the exact result,
+    # so they differ by at most the sum of two bounds: checked through each one.
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(256, 512, 1024)
+    ours = cutlass_row_scaled_fp8_mm(A, B, sA, sB)
+    theirs = torch._scaled_mm(A, B, sA, sB, out_dtype=torch.bfloat16)
+    assert_gemm_close(ours, A_deq, B_deq, HOPPER_FP8_PROMOTED)
+    assert_gemm_close(theirs, A_deq, B_deq, HOPPER_FP8_PROMOTED)
+
+
+@pytest.mark.gpu
+def test_row_scaled_cuda_graph_and_compile():
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, _, _ = _scaled_operands(96, 128, 256)
+    bias = torch.randn(128, device="cuda")
+    expected = cutlass_row_scaled_fp8_mm(A, B, sA, sB, bias)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = cutlass_row_scaled_fp8_mm(A, B, sA, sB, bias)
+    sA.mul_(2)
+    graph.replay()
+    torch.testing.assert_close(out, cutlass_row_scaled_fp8_mm(A, B, sA, sB, bias), rtol=0, atol=0)
+    compiled = torch.compile(cutlass_row_scaled_fp8_mm, fullgraph=True)
+    sA.div_(2)
+    torch.testing.assert_close(compiled(A, B, sA, sB, bias), expected, rtol=0, atol=0)

@@ -79,3 +79,11 @@ def test_row_subset_checks_only_those_rows():
     rows = torch.tensor([0, 20, 49])
     assert check_gemm(out, A, B, FP32_ACC, rows=rows).ok
     assert not check_gemm(out, A, B, FP32_ACC, rows=torch.tensor([7])).ok
+
+
+def test_bias_joins_the_reference():
+    A, B = _operands()
+    bias = torch.randn(B.shape[1]) * 10
+    out = A @ B + bias
+    assert check_gemm(out, A, B, FP32_ACC, bias=bias).ok
+    assert not check_gemm(out, A, B, FP32_ACC).ok

@@ -3,5 +3,6 @@
 #include "ops.h"
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("fp8_mm", &gn_kernels::sm90a::fp8_mm, "E4M3 x E4M3 GEMM into a preallocated out");
+  m.def("scaled_fp8_mm", &gn_kernels::sm90a::scaled_fp8_mm,
+        "out = scale_A * (A @ B * scale_B) + bias for FP8 operands, into a preallocated out");
 }

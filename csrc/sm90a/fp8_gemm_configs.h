@@ -18,11 +18,16 @@ struct Fp8GemmConfig {
   using EpilogueSchedule = Epilogue;
 };
 
-// Cooperative (two consumer warpgroups on one 128-row tile) with the default,
-// non-fast-accumulating FP8 mainloop: partial sums leave the tensor cores'
-// reduced-precision accumulator for float32 registers every 4 WGMMA K-steps.
+// Cooperative: two consumer warpgroups share one 128-row tile. The default FP8
+// mainloop moves partial sums from the tensor cores' reduced-precision
+// accumulator to float32 registers every 4 WGMMA K-steps (128 of K); the
+// FastAccum one never does (use_fast_accum=True).
 using Fp8DefaultConfig =
     Fp8GemmConfig<128, 128, 128, 2, 1, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+                  cutlass::epilogue::TmaWarpSpecializedCooperative>;
+using Fp8FastAccumConfig =
+    Fp8GemmConfig<128, 128, 128, 2, 1,
+                  cutlass::gemm::KernelTmaWarpSpecializedCooperativeFP8FastAccum,
                   cutlass::epilogue::TmaWarpSpecializedCooperative>;
 
 }  // namespace gn_kernels::sm90a

@@ -25,7 +25,7 @@ FP8 = torch.float8_e4m3fn
 @dataclass
 class Inputs:
     run: Callable[[], Tensor]  # the timed call
-    A: Tensor  # dequantized operands for the reference, (M, K) and (K, N), float32
+    A: Tensor  # dequantized operands for the reference, (M, K) and (K, N), float32 or float64
     B: Tensor
 
 
@@ -132,6 +132,20 @@ def _make_cutlass_fp8_mm(M, N, K, device):
     return Inputs(lambda: gn_kernels.cutlass_fp8_mm(A, B), A.float(), B.float())
 
 
+def _make_cutlass_row_scaled(fast_accum: bool):
+    def make(M, N, K, device):
+        A, B = _fp8_operands(M, N, K, device)
+        sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
+
+        def run():
+            return gn_kernels.cutlass_row_scaled_fp8_mm(A, B, sA, sB, use_fast_accum=fast_accum)
+
+        # float64 dequantization is exact, so the check sees only the kernel's rounding.
+        return Inputs(run, A.double() * sA.double(), B.double() * sB.double())
+
+    return make
+
+
 PEERS = [
     Case("cublas_bf16", "bf16", FP32_ACC, _make_bf16, _needs()),
     Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
@@ -145,6 +159,10 @@ PEERS = [
 OURS = [
     Case("cutlass_fp8_mm", "fp8", HOPPER_FP8_PROMOTED, _make_cutlass_fp8_mm, _ours("cutlass_fp8_mm", 16, 16),
          peer="cublas_fp8_tensorwise"),
+    Case("cutlass_row_scaled_fp8_mm", "fp8", HOPPER_FP8_PROMOTED, _make_cutlass_row_scaled(False),
+         _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise"),
+    Case("cutlass_row_scaled_fp8_mm[fast_accum]", "fp8", HOPPER_FP8_FAST, _make_cutlass_row_scaled(True),
+         _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise_fast_accum"),
 ]
 
 CASES = {c.name: c for c in PEERS + OURS}
