@@ -28,7 +28,7 @@ def cutlass_fp8_mm(device):
 
 def cutlass_row_scaled_fp8_mm(device):
     def f32(*shape):
-        return torch.rand(*shape, device=device) + 0.5
+        return torch.rand(shape, device=device) + 0.5
 
     return [
         (_fp8(64, 128, device), _fp8(32, 128, device).t(), f32(64, 1), f32(1, 32)),

@@ -19,6 +19,12 @@ def test_every_registered_op_has_opcheck_samples():
     assert registered_ops() == sorted(SAMPLES)
 
 
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_samples_build(name):
+    # On the meta device, so that a broken sample fails here and not only on a GPU machine.
+    assert all(isinstance(args, tuple) and args for args in SAMPLES[name]("meta"))
+
+
 def _tensors(args):
     return [a for a in args if isinstance(a, torch.Tensor)]
 
