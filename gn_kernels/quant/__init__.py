@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .formats import FP4_DTYPE, GROUP, MX_BLOCK, NVFP4_BLOCK, e2m1_values, unpack_nibbles
+from .formats import FP4_DTYPE, GROUP, MX_BLOCK, NVFP4_BLOCK, e2m1_values, pack_nibbles, unpack_nibbles
 from .ops import (
     quantize_fp8_blockwise,
     quantize_fp8_groupwise,
@@ -96,15 +96,13 @@ def pack_int4(x: Tensor) -> Tensor:
         raise TypeError(f"pack_int4: x must be int8; got {x.dtype}")
     if x.dim() == 0 or x.shape[-1] % 2:
         raise ValueError(f"pack_int4: the last dimension must be even; got shape {tuple(x.shape)}")
-    nib = (x.clamp(-8, 7).to(torch.uint8) & 0xF).reshape(*x.shape[:-1], x.shape[-1] // 2, 2)
-    return (nib[..., 0] | (nib[..., 1] << 4)).view(torch.int8)
+    return pack_nibbles(x.clamp(-8, 7).to(torch.uint8) & 0xF).view(torch.int8)
 
 
 def unpack_int4(packed: Tensor) -> Tensor:
     """Inverse of pack_int4: (..., K/2) int8 -> (..., K) int8 in [-8, 7]."""
     if packed.dtype != torch.int8:
         raise TypeError(f"unpack_int4: packed must be int8; got {packed.dtype}")
-    b = packed.view(torch.uint8).to(torch.int16)
-    nib = torch.stack([b & 0xF, b >> 4], dim=-1)
-    return (nib - ((nib & 8) << 1)).to(torch.int8).reshape(*packed.shape[:-1], packed.shape[-1] * 2)
+    nib = unpack_nibbles(packed).to(torch.int16)
+    return (nib - ((nib & 8) << 1)).to(torch.int8)  # sign-extend bit 3
 

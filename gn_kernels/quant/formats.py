@@ -44,9 +44,9 @@ def e2m1_values(codes: Tensor) -> Tensor:
 
 
 def pack_nibbles(codes: Tensor) -> Tensor:
-    """(..., K) 4-bit codes -> (..., K/2) bytes, element 2i in the low nibble, as FP4_DTYPE."""
+    """(..., K) 4-bit codes -> (..., K/2) uint8, element 2i in the low nibble."""
     c = codes.to(torch.uint8).reshape(*codes.shape[:-1], codes.shape[-1] // 2, 2)
-    return (c[..., 0] | (c[..., 1] << 4)).view(FP4_DTYPE)
+    return c[..., 0] | (c[..., 1] << 4)
 
 
 def unpack_nibbles(packed: Tensor) -> Tensor:

@@ -26,6 +26,7 @@ from torch import Tensor
 from .formats import (
     E2M1_MAX,
     E4M3_MAX,
+    FP4_DTYPE,
     FP8_MAX,
     INT8_MAX,
     MX_BLOCK,
@@ -138,7 +139,7 @@ def quantize_mx(x: Tensor, element: str, method: str) -> tuple[Tensor, Tensor]:
     v = torch.where(finite, (g * _pow2(-e)).clamp(-_element_max(element), _element_max(element)), 0.0)
     scale_code = torch.where(finite, e + 127, 255).to(torch.uint8).view(torch.float8_e8m0fnu).squeeze(-1)
     if element == "e2m1":
-        return pack_nibbles(e2m1_codes(v).reshape(x.shape)), scale_code
+        return pack_nibbles(e2m1_codes(v).reshape(x.shape)).view(FP4_DTYPE), scale_code
     return v.to(_FP8_BY_NAME[element]).reshape(x.shape), scale_code
 
 
@@ -163,4 +164,4 @@ def quantize_nvfp4(x: Tensor, tensor_scale: Tensor) -> tuple[Tensor, Tensor]:
     usable = finite & (denom > 0)
     inv = torch.where(usable, _f32(1.0, denom) / denom, 0.0)
     v = torch.where(usable, (g * inv).clamp(-E2M1_MAX, E2M1_MAX), 0.0)
-    return pack_nibbles(e2m1_codes(v).reshape(x.shape)), block_scale.squeeze(-1)
+    return pack_nibbles(e2m1_codes(v).reshape(x.shape)).view(FP4_DTYPE), block_scale.squeeze(-1)
