@@ -82,10 +82,15 @@ def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum) -> Tens
         out = A.new_zeros((M, N), dtype=torch.float32)
         return (out if bias is None else out + bias.float()).to(out_dtype)
     out = A.new_empty((M, N), dtype=out_dtype)
-    # The kernel reads float32 bias and contiguous scales; these copies are of N or M values.
-    as_f32 = lambda t: None if t is None else t.float().contiguous()  # noqa: E731
-    kernel_module(op, A.device).scaled_fp8_mm(A, B, as_f32(scale_A), as_f32(scale_B), as_f32(bias), out, fast_accum)
+    kernel_module(op, A.device).scaled_fp8_mm(
+        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum
+    )
     return out
+
+
+def _f32_vector(t: Tensor | None) -> Tensor | None:
+    # The kernel reads float32, contiguous scales and bias; a copy, when one is made, is of M or N values.
+    return None if t is None else t.float().contiguous()
 
 
 @torch.library.custom_op("gn_kernels::cutlass_row_scaled_fp8_mm", mutates_args=())
