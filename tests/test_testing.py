@@ -11,7 +11,6 @@ from gn_kernels.testing import (
     HOPPER_FP8_PROMOTED,
     INT32_ACC,
     check_gemm,
-    reference_mm,
 )
 
 

@@ -9,6 +9,13 @@ FP8_MAX = {torch.float8_e4m3fn: 448.0, torch.float8_e5m2: 57344.0}
 E4M3_MAX = 448.0
 E2M1_MAX = 6.0
 INT8_MAX = 127.0
+
+
+def code_max(dtype: torch.dtype) -> float:
+    """The largest magnitude an FP8 or int8 code holds: where scaled values saturate."""
+    return INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+
+
 # Exponent of each element format's largest normal number: 448 = 1.75 * 2**8,
 # 57344 = 1.75 * 2**15, 6 = 1.5 * 2**2 (OCP MX v1.0, table 1).
 MX_ELEMENT_EMAX = {"e4m3": 8, "e5m2": 15, "e2m1": 2}

@@ -28,7 +28,7 @@ from .formats import (
     E4M3_MAX,
     FP4_DTYPE,
     FP8_MAX,
-    INT8_MAX,
+    code_max,
     MX_BLOCK,
     MX_ELEMENT_EMAX,
     NVFP4_BLOCK,
@@ -62,7 +62,7 @@ def _f32(value: float, like: Tensor) -> Tensor:
 
 def _to_code(v: Tensor, usable: Tensor, dtype: torch.dtype) -> Tensor:
     """Round already-scaled float32 values to ``dtype`` (nearest even, saturating); 0 where unusable."""
-    qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+    qmax = code_max(dtype)
     v = torch.where(usable, v.clamp(-qmax, qmax), 0.0)
     return v.round().to(torch.int8) if dtype == torch.int8 else v.to(dtype)
 
@@ -70,14 +70,14 @@ def _to_code(v: Tensor, usable: Tensor, dtype: torch.dtype) -> Tensor:
 def quantize_groups(x: Tensor, group: int, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
     """FP8 or INT8 with one float32 scale per ``group`` values along the last dim."""
     g = _groups(x, group)
-    qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+    qmax = code_max(dtype)
     scale, inv, usable = _scale_and_inverse(g.abs().amax(-1, keepdim=True), qmax)
     q = _to_code(g * inv, usable, dtype)
     return q.reshape(x.shape), scale.squeeze(-1)
 
 
 def quantize_tensorwise(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+    qmax = code_max(dtype)
     scale, inv, usable = _scale_and_inverse(x.float().abs().amax(), qmax)
     return _to_code(x.float() * inv, usable, dtype), scale
 
@@ -86,7 +86,7 @@ def quantize_blocks_2d(x: Tensor, block: int, dtype: torch.dtype) -> tuple[Tenso
     """One scale per ``block`` x ``block`` tile of the last two dims: scales (..., R/block, C/block)."""
     *lead, R, C = x.shape
     t = x.float().reshape(*lead, R // block, block, C // block, block)
-    qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+    qmax = code_max(dtype)
     amax = t.abs().amax(dim=(-3, -1), keepdim=True)
     scale, inv, usable = _scale_and_inverse(amax, qmax)
     q = _to_code(t * inv, usable, dtype)

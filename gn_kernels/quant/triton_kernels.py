@@ -16,7 +16,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from .formats import E2M1_MAX, FP4_DTYPE, FP8_MAX, INT8_MAX, MX_ELEMENT_EMAX
+from .formats import E2M1_MAX, FP4_DTYPE, FP8_MAX, MX_ELEMENT_EMAX, code_max
 
 # Output codes.
 _E4M3, _E5M2, _INT8, _E2M1 = 0, 1, 2, 3
@@ -244,7 +244,7 @@ def quantize_rowwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tens
     s = torch.empty((x2.shape[0], 1), dtype=torch.float32, device=x.device)
     if x2.shape[0]:
         K = x2.shape[1]
-        qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+        qmax = code_max(dtype)
         one_pass = K <= ROWWISE_ONE_PASS_MAX_K
         block_k = triton.next_power_of_2(K) if one_pass else 4096
         warps = min(16, max(4, block_k // 512))
@@ -277,7 +277,7 @@ def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dt
 def quantize_groups_triton(x: Tensor, group: int, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
     if group == x.shape[-1]:
         return quantize_rowwise_triton(x, dtype)
-    qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+    qmax = code_max(dtype)
     return _launch_groups(x, group, _AMAX, _OUT_CODE[dtype], qmax, dtype, torch.float32)
 
 
@@ -302,7 +302,7 @@ def quantize_tensorwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, T
     q = _codes_buffer(x.shape, dtype, x.device)
     s = torch.empty((), dtype=torch.float32, device=x.device)
     amax = torch.zeros((), dtype=torch.float32, device=x.device)
-    qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+    qmax = code_max(dtype)
     block = 4096
     grid = (max(1, triton.cdiv(xc.numel(), block)),)
     _amax_kernel[grid](xc, amax, xc.numel(), BLOCK=block, num_warps=8)
@@ -318,7 +318,7 @@ def quantize_blocks_2d_triton(x: Tensor, block: int, dtype: torch.dtype) -> tupl
     q = _codes_buffer(x3.shape, dtype, x.device)
     s = torch.empty((x3.shape[0], R // block, C // block), dtype=torch.float32, device=x.device)
     if q.numel():
-        qmax = INT8_MAX if dtype == torch.int8 else FP8_MAX[dtype]
+        qmax = code_max(dtype)
         grid = (R // block, C // block, x3.shape[0])
         _block2d_kernel[grid](x3, q, s, R, C, BLOCK=block, OUT=_OUT_CODE[dtype], QMAX=qmax,
                               INTERPRET=_interpreting(), num_warps=8)
