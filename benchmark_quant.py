@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         out_rows.append({"kernel": name, "peer": False, "M": args.size, "N": args.size, "K": 0, "us": us, "gbs": gbs})
     table = tabulate(rows, headers=["kernel", "µs", "GB/s", "% of copy", "check"], tablefmt="github")
     head = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"{args.size}x{args.size} bfloat16 input; median, L2 flushed; bytes = input read + codes and scales written.")
+            f"{args.size}x{args.size} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written.")
     print(head + "\n\n" + table)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

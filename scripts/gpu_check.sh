@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On a GPU machine (the device tool's H100): install carried wheels, build with all
 # cores, run the whole suite and the benchmarks, and leave logs and results in $OUT.
-#   bash scripts/gpu_check.sh [test|bench|all]   (default: all)
-# "bench" alone reuses extensions already built in gn_kernels/.
+#   bash scripts/gpu_check.sh [test|bench|all|tune]   (default: all)
+# "bench" alone reuses extensions already built in gn_kernels/; "tune" (with test) also
+# sweeps the launch tables of the quantizers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -22,7 +23,10 @@ if [ "$what" != bench ]; then
   status=${PIPESTATUS[0]}
 fi
 python3 -m gn_kernels | tee -a "$log"
-if [ "$what" != test ]; then
+if [ "$what" = tune ]; then
+  python3 scripts/tune_quant.py --json "$OUT/tune_quant.json" | tee -a "$log" || status=1
+  python3 benchmark_quant.py | tee -a "$log" || status=1
+elif [ "$what" != test ]; then
   slug=$(python3 -c "import torch; from gn_kernels.bench.peaks import gpu_key; \
 print((gpu_key(torch.cuda.get_device_name()) or torch.cuda.get_device_name()).lower().replace(' ', '_'))")
   python3 benchmark_mm.py --shapes squares,llama3-8b,llama3-70b --json "$OUT/$slug.json" --plot "$OUT/$slug.png" \

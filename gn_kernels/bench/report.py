@@ -97,7 +97,7 @@ def geomean_ratios(results: list[Result]) -> dict[str, float]:
 
 def markdown(results: list[Result], env: dict) -> str:
     head = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            "Median of repeated runs with L2 flushed; every output checked against the float64 reference first.")
+            "GPU time from CUDA-graph replay, L2 flushed before each call, median; every output checked against the float64 reference first.")
     means = geomean_ratios(results)
     mean_lines = "\n".join(f"- {k}: {v:.3f}× its peer (geometric mean)" for k, v in means.items())
     return "\n\n".join([head, mean_lines, summary_tables(results, env["gpu"]), "All rows:",

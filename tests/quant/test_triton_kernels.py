@@ -56,10 +56,22 @@ CASES = [
 
 
 @pytest.mark.parametrize("name,quantize,shape", CASES, ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16, torch.float16])
 def test_triton_equals_reference_bitwise(name, quantize, shape, in_dtype):
     x = _input(shape, in_dtype)
     assert_same_bits(quantize(x, "triton"), quantize(x, "reference"))
+
+
+@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_fp4_from_a_view_at_an_odd_offset(in_dtype):
+    # The packed kernels read value pairs as whole words; a view starting mid-word must not misalign them.
+    values = _input((6, 64), in_dtype)
+    x = torch.empty(1 + values.numel(), dtype=in_dtype, device=values.device)[1:].view(6, 64)
+    x.copy_(values)
+    assert x.data_ptr() % (2 * x.element_size()) != 0
+    assert_same_bits(Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl="triton"), Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl="reference"))
+    ts = torch.tensor(0.01, device=x.device)
+    assert_same_bits(Q.quantize_nvfp4(x, ts, impl="triton"), Q.quantize_nvfp4(x, ts, impl="reference"))
 
 
 def test_e2m1_rounding_at_every_tie_and_neighbour():
