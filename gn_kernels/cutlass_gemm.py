@@ -13,6 +13,7 @@ from torch import Tensor
 
 from . import checks
 from .dispatch import kernel_module
+from .heuristics import sm90a_fp8
 
 FP8_OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
@@ -74,18 +75,44 @@ def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype):
     return M, N, K
 
 
-def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum) -> Tensor:
+_SHORT = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32",
+          torch.float8_e4m3fn: "e4m3", torch.float8_e5m2: "e5m2"}
+
+
+def fp8_config_for(M: int, N: int, K: int, a_dtype, b_dtype, out_dtype, fast_accum: bool) -> str:
+    """The tile configuration the shape table gives this GEMM."""
+    return sm90a_fp8.pick(M, N, K, _SHORT[out_dtype], _SHORT[a_dtype], _SHORT[b_dtype], fast_accum)
+
+
+def fp8_instance(A: Tensor, B: Tensor, out_dtype: torch.dtype, fast_accum: bool, config: str) -> str:
+    """The extension's name of one instantiated kernel, as fp8_gemm_instances() lists them."""
+    acc = "fast" if fast_accum else "promoted"
+    return f"{_SHORT[out_dtype]}_{acc}_{_SHORT[A.dtype]}_{_SHORT[B.dtype]}_{config}"
+
+
+def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if M == 0 or N == 0:
         return A.new_empty((M, N), dtype=out_dtype)
     if K == 0:  # an empty sum: only the bias remains
         out = A.new_zeros((M, N), dtype=torch.float32)
         return (out if bias is None else out + bias.float()).to(out_dtype)
+    if config is None:
+        config = fp8_config_for(M, N, K, A.dtype, B.dtype, out_dtype, fast_accum)
     out = A.new_empty((M, N), dtype=out_dtype)
     kernel_module(op, A.device).scaled_fp8_mm(
-        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum
+        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config
     )
     return out
+
+
+def row_scaled_fp8_mm_with_config(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16,
+                                  use_fast_accum=False, *, config: str) -> Tensor:
+    """cutlass_row_scaled_fp8_mm by a named tile configuration rather than the shape table's
+    choice: for tests, which run every configuration, and for the tuning sweep."""
+    op = "cutlass_row_scaled_fp8_mm"
+    _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype)
+    return _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum, config)
 
 
 def _f32_vector(t: Tensor | None) -> Tensor | None:

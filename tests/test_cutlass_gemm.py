@@ -1,10 +1,14 @@
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
 from gn_kernels import cutlass_fp8_mm, cutlass_row_scaled_fp8_mm
+from gn_kernels.cutlass_gemm import fp8_config_for, fp8_instance, row_scaled_fp8_mm_with_config
+from gn_kernels.heuristics import sm90a_fp8
 from gn_kernels.testing import HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, assert_gemm_close
 from kernels import fake_cuda, require_op
 
@@ -300,3 +304,54 @@ def test_row_scaled_cuda_graph_and_compile():
     compiled = torch.compile(cutlass_row_scaled_fp8_mm, fullgraph=True)
     sA.div_(2)
     torch.testing.assert_close(compiled(A, B, sA, sB, bias), expected, rtol=0, atol=0)
+
+
+# ---- every tile configuration ---------------------------------------------------------------------
+
+
+def _tuned_instances() -> list[tuple[bool, str]]:
+    """(fast accumulation, configuration) of each tuned instance, read from the instance list."""
+    text = (Path(__file__).parents[1] / "csrc" / "sm90a" / "fp8_gemm_instances.h").read_text()
+    tuned = text[text.index("#define GN_SM90A_FP8_TUNED"):text.index("#define GN_SM90A_FP8_DEFAULT")]
+    return [(acc == "fast", c) for acc, c in re.findall(r"X\(out, (promoted|fast), e4m3, e4m3, (\w+)\)", tuned)]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("out_dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("fast,config", _tuned_instances(), ids=[f"{'fast' if f else 'promoted'}-{c}" for f, c in _tuned_instances()])
+@pytest.mark.parametrize("M", [1, 7, 64, 129, 1000])
+def test_every_configuration_matches_reference(M, fast, config, out_dtype):
+    # Swapped configurations put M on the kernel's N side and the scales on the other
+    # broadcast; stream-K ones split K: N not a multiple of any tile and K of 18 K-tiles
+    # exercise the residues of both.
+    require_op("cutlass_row_scaled_fp8_mm")
+    torch.manual_seed(M)
+    N, K = 272, 2304
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(M, N, K)
+    bias = torch.randn(N, device="cuda", dtype=torch.float16)
+    torch.full((M, N), math.nan, device="cuda", dtype=out_dtype)
+    out = row_scaled_fp8_mm_with_config(A, B, sA, sB, bias, out_dtype, fast, config=config)
+    assert_gemm_close(out, A_deq, B_deq, ACC[fast], bias=bias.float())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("fast", [False, True])
+def test_swapped_configuration_with_tensorwise_scales(fast):
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(5, 64, 512, tensorwise=True)
+    out = row_scaled_fp8_mm_with_config(A, B, sA, sB, None, torch.float16, fast, config="swap_pingpong_64x16")
+    assert_gemm_close(out, A_deq, B_deq, ACC[fast])
+
+
+@pytest.mark.gpu
+def test_every_configuration_the_table_names_is_built():
+    require_op("cutlass_row_scaled_fp8_mm")
+    from gn_kernels.dispatch import kernel_module
+
+    built = set(kernel_module("cutlass_row_scaled_fp8_mm", torch.device("cuda")).fp8_gemm_instances())
+    A, B = _operands(1, 16, 16)
+    for out_dtype in (torch.bfloat16, torch.float16, torch.float32):
+        for fast in (False, True):
+            for M in (1, 64, 256, 1024, 10**6):
+                config = fp8_config_for(M, 16, 16, A.dtype, B.dtype, out_dtype, fast)
+                assert fp8_instance(A, B, out_dtype, fast, config) in built

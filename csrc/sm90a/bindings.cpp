@@ -1,8 +1,12 @@
 #include <torch/extension.h>
+#include <pybind11/stl.h>
 
 #include "ops.h"
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("scaled_fp8_mm", &gn_kernels::sm90a::scaled_fp8_mm,
-        "out = scale_A * (A @ B * scale_B) + bias for FP8 operands, into a preallocated out");
+        "out = scale_A * (A @ B * scale_B) + bias for FP8 operands, into a preallocated out, "
+        "by the named tile configuration");
+  m.def("fp8_gemm_instances", &gn_kernels::sm90a::fp8_gemm_instances,
+        "<out>_<acc>_<a>_<b>_<config> of every instantiated FP8 GEMM");
 }

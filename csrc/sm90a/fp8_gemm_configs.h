@@ -1,33 +1,76 @@
-// Tile configurations of the SM90a FP8 GEMM, kept apart from the kernel
-// template so that adding one is a one-line change. The heuristic that picks
-// among them by shape lives beside this table once there is more than one.
+// Tile configurations of the SM90a FP8 GEMM, kept apart from the kernel template
+// so that adding one is a one-line change here and one in the instance list
+// (fp8_gemm_instances.h). Which configuration serves which shape is decided in
+// Python, by the table in gn_kernels/tuning/sm90a_fp8.py.
 #pragma once
 
 #include <cute/tensor.hpp>
 #include <cutlass/epilogue/collective/collective_builder.hpp>
 #include <cutlass/gemm/collective/collective_builder.hpp>
+#include <cutlass/gemm/kernel/tile_scheduler.hpp>
+
+#include <type_traits>
 
 namespace gn_kernels::sm90a {
 
-template <int TileM, int TileN, int TileK, int ClusterM, int ClusterN, class Mainloop,
-          class Epilogue>
-struct Fp8GemmConfig {
-  using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::Int<TileK>>;
-  using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::Int<ClusterN>, cute::_1>;
-  using KernelSchedule = Mainloop;
-  using EpilogueSchedule = Epilogue;
+// Cooperative: two consumer warpgroups split one tile of 128 rows. Pingpong: each
+// warpgroup owns a tile and their epilogues overlap the other's mainloop.
+enum class Schedule { Cooperative, Pingpong };
+
+template <Schedule S, bool FastAccum>
+struct Schedules;
+// The default FP8 mainloops move partial sums from the tensor cores' reduced-precision
+// accumulator into float32 registers every 4 WGMMA K-steps (128 of K); the FastAccum
+// ones never do (use_fast_accum=True).
+template <>
+struct Schedules<Schedule::Cooperative, false> {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
+};
+template <>
+struct Schedules<Schedule::Cooperative, true> {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedCooperativeFP8FastAccum;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
+};
+template <>
+struct Schedules<Schedule::Pingpong, false> {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecialized;
+};
+template <>
+struct Schedules<Schedule::Pingpong, true> {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedPingpongFP8FastAccum;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecialized;
 };
 
-// Cooperative: two consumer warpgroups share one 128-row tile. The default FP8
-// mainloop moves partial sums from the tensor cores' reduced-precision
-// accumulator to float32 registers every 4 WGMMA K-steps (128 of K); the
-// FastAccum one never does (use_fast_accum=True).
-using Fp8DefaultConfig =
-    Fp8GemmConfig<128, 128, 128, 2, 1, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-                  cutlass::epilogue::TmaWarpSpecializedCooperative>;
-using Fp8FastAccumConfig =
-    Fp8GemmConfig<128, 128, 128, 2, 1,
-                  cutlass::gemm::KernelTmaWarpSpecializedCooperativeFP8FastAccum,
-                  cutlass::epilogue::TmaWarpSpecializedCooperative>;
+// TileM x TileN are the kernel's own: a SwapAB configuration computes out.T = B.T @ A.T,
+// so its M side runs along N, and a decode GEMM's few rows fill a narrow N side (WGMMA
+// takes N down to 8) instead of wasting most of a 64-row M side. StreamK splits K over
+// CTAs when there are too few tiles to fill the GPU's 132 SMs.
+template <int TileM, int TileN, int ClusterM, Schedule S, bool StreamK, bool SwapAB>
+struct Fp8GemmConfig {
+  using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::_128>;
+  using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::_1, cute::_1>;
+  template <bool FastAccum>
+  using KernelSchedule = typename Schedules<S, FastAccum>::Kernel;
+  using EpilogueSchedule = typename Schedules<S, false>::Epilogue;
+  using TileScheduler = std::conditional_t<StreamK, cutlass::gemm::StreamKScheduler, void>;
+  static constexpr bool kSwapAB = SwapAB;
+};
+
+namespace config {
+// Chosen by scripts/tune_fp8_gemm.py on the H100 (benchmarks/results/h100_sxm_tune_fp8.md),
+// from these and swapped cooperative stream-K tiles of 128x16, 128x32 and 128x64, which
+// no shape preferred. 128x256 and the 128-row ping-pong serve fast accumulation only:
+// promoting partial sums keeps a second float32 accumulator, 128 more registers a thread
+// for their 64x256 and 128x128 warpgroup tiles, and they ran at 0.25-0.32x cuBLAS.
+// name                    tile (kernel's M x N), cluster M, schedule, stream-K, swap A/B
+using coop_128x128_c2 = Fp8GemmConfig<128, 128, 2, Schedule::Cooperative, false, false>;
+using coop_128x256_c2 = Fp8GemmConfig<128, 256, 2, Schedule::Cooperative, false, false>;
+using pingpong_128x128_c2 = Fp8GemmConfig<128, 128, 2, Schedule::Pingpong, false, false>;
+using pingpong_64x128_c1 = Fp8GemmConfig<64, 128, 1, Schedule::Pingpong, false, false>;
+using coop_128x128_streamk = Fp8GemmConfig<128, 128, 1, Schedule::Cooperative, true, false>;
+using swap_pingpong_64x16 = Fp8GemmConfig<64, 16, 1, Schedule::Pingpong, false, true>;
+}  // namespace config
 
 }  // namespace gn_kernels::sm90a

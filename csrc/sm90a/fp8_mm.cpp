@@ -1,6 +1,7 @@
 #include <string>
+#include <vector>
 
-#include "fp8_gemm_variants.h"
+#include "fp8_gemm_instances.h"
 
 namespace gn_kernels::sm90a {
 
@@ -25,7 +26,7 @@ void check_vector(const std::optional<at::Tensor>& t, int64_t n, const char* nam
 void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const std::optional<at::Tensor>& scale_A,
                    const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
-                   const at::Tensor& out, bool fast_accum) {
+                   const at::Tensor& out, bool fast_accum, const std::string& config) {
   TORCH_CHECK(A.is_cuda() && B.is_cuda() && out.is_cuda(), "scaled_fp8_mm: CUDA tensors expected");
   TORCH_CHECK(is_fp8(A) && is_fp8(B), "scaled_fp8_mm: FP8 operands expected");
   TORCH_CHECK(A.dim() == 2 && B.dim() == 2 && out.dim() == 2, "scaled_fp8_mm: 2-D tensors expected");
@@ -47,12 +48,20 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
   TORCH_CHECK(out_name != nullptr, "scaled_fp8_mm: out must be bfloat16, float16 or float32");
   const std::string key = std::string(out_name) + (fast_accum ? "_fast_" : "_promoted_") +
                           (A.scalar_type() == at::kFloat8_e5m2 ? "e5m2_" : "e4m3_") +
-                          (B.scalar_type() == at::kFloat8_e5m2 ? "e5m2" : "e4m3");
-#define GN_MATCH(o, acc, a, b) \
-  if (key == #o "_" #acc "_" #a "_" #b) return GN_SM90A_FP8_NAME(o, acc, a, b)(args);
-  GN_SM90A_FP8_VARIANTS(GN_MATCH)
+                          (B.scalar_type() == at::kFloat8_e5m2 ? "e5m2_" : "e4m3_") + config;
+#define GN_MATCH(o, acc, a, b, cfg) \
+  if (key == #o "_" #acc "_" #a "_" #b "_" #cfg) return GN_SM90A_FP8_NAME(o, acc, a, b, cfg)(args);
+  GN_SM90A_FP8_INSTANCES(GN_MATCH)
 #undef GN_MATCH
-  TORCH_CHECK(false, "scaled_fp8_mm: no kernel for ", key);
+  TORCH_CHECK(false, "scaled_fp8_mm: no kernel instance ", key);
+}
+
+std::vector<std::string> fp8_gemm_instances() {
+  return {
+#define GN_NAME(o, acc, a, b, cfg) #o "_" #acc "_" #a "_" #b "_" #cfg,
+      GN_SM90A_FP8_INSTANCES(GN_NAME)
+#undef GN_NAME
+  };
 }
 
 }  // namespace gn_kernels::sm90a

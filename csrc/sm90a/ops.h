@@ -5,12 +5,15 @@
 #include <ATen/ATen.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace gn_kernels::sm90a {
 
 // out = scale_A * (A @ B * scale_B) + bias, A (M, K) row-major, B (K, N)
 // column-major, FP8 operands; scales float32 with M (N) values or one value,
-// bias float32 (N); an absent scale is 1, an absent bias 0.
+// bias float32 (N); an absent scale is 1, an absent bias 0. config names a tile
+// configuration of fp8_gemm_configs.h.
 struct Fp8MmArgs {
   const at::Tensor& A;
   const at::Tensor& B;
@@ -23,6 +26,9 @@ struct Fp8MmArgs {
 void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const std::optional<at::Tensor>& scale_A,
                    const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
-                   const at::Tensor& out, bool fast_accum);
+                   const at::Tensor& out, bool fast_accum, const std::string& config);
+
+// "<out>_<acc>_<a>_<b>_<config>" of every instantiated kernel, e.g. "bf16_fast_e4m3_e4m3_coop_128x256_c2".
+std::vector<std::string> fp8_gemm_instances();
 
 }  // namespace gn_kernels::sm90a

@@ -41,19 +41,27 @@ def check_rows(M: int, device: torch.device) -> torch.Tensor:
 L2_FLUSH_BYTES = 256 << 20  # five times the 50 MB L2 of an H100
 
 
-def time_us(fn, reps: int = 10, trials: int = 15) -> float:
+def time_us(fn) -> float:
     """GPU time of fn in µs, L2 flushed before each call. CUDA graphs of `reps` (flush, fn) pairs
     and of `reps` flushes alone are replayed `trials` times; the median difference, per call.
+    Short calls get more of both (up to 10 and 15), so that every timing takes some 20-50 ms.
     Replaying graphs leaves out the host's cost of launching, which a model run under CUDA graphs
     or torch.compile does not pay either: without it, a 10 µs GEMM timed launch by launch measures
     Python dispatch (ours through torch.library, the peers' through ATen) as much as the kernel."""
     flush = torch.empty(L2_FLUSH_BYTES // 4, dtype=torch.int32, device="cuda")
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     with torch.cuda.stream(side):  # compiles and warms up off the capture, as torch requires
-        for _ in range(3):
-            fn()
+        fn()
+        start.record()
+        fn()
+        end.record()
     torch.cuda.current_stream().wait_stream(side)
+    end.synchronize()
+    estimate_ms = start.elapsed_time(end)
+    reps = max(1, min(10, round(1.0 / max(estimate_ms, 1e-3))))
+    trials = 15 if estimate_ms < 1.0 else 5
     graphs = []
     for with_fn in (True, False):
         graph = torch.cuda.CUDAGraph()
@@ -64,7 +72,6 @@ def time_us(fn, reps: int = 10, trials: int = 15) -> float:
                     fn()
         graph.replay()
         graphs.append(graph)
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     per_call = []
     for _ in range(trials):
         ms = []

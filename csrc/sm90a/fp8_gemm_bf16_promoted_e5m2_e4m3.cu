@@ -1,3 +1,0 @@
-#include "fp8_gemm.cuh"
-
-GN_SM90A_FP8_DEFINE(bf16, promoted, e5m2, e4m3)

@@ -1,0 +1,89 @@
+"""Sweep every SM90a FP8 GEMM tile configuration over shapes, beside cuBLAS in the same run,
+to fill the shape table of gn_kernels/heuristics/sm90a_fp8.py.
+
+    python scripts/tune_fp8_gemm.py [--shapes llama3-8b,llama3-70b] [--json out.json]
+
+Each configuration's output is checked against the float64 reference before it is timed.
+Printed: per M and accumulation mode, each configuration's geometric-mean speed relative to
+cuBLAS row-wise over the (N, K) pairs, and per shape the best configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+from tabulate import tabulate
+
+from gn_kernels.bench.cases import CASES, row_scaled_config_case
+from gn_kernels.bench.runner import environment, measure
+from gn_kernels.bench.shapes import parse_shapes
+from gn_kernels.dispatch import kernel_module
+from gn_kernels.heuristics import sm90a_fp8
+
+SWAP_MAX_M = 256  # swapped configurations put M on a narrow tile side: no use beyond this
+
+
+def _configs() -> list[str]:
+    prefix = "bf16_promoted_e4m3_e4m3_"
+    built = kernel_module("cutlass_row_scaled_fp8_mm", torch.device("cuda")).fp8_gemm_instances()
+    return [name[len(prefix):] for name in built if name.startswith(prefix)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shapes", default="llama3-8b,llama3-70b")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("tune_fp8_gemm.py needs a CUDA GPU", file=sys.stderr)
+        return 2
+    device = torch.device("cuda")
+    configs = _configs()
+    rows, ratios, best = [], defaultdict(list), []
+    for M, N, K in parse_shapes(args.shapes):
+        for fast in (False, True):
+            peer = CASES["cublas_fp8_rowwise_fast_accum" if fast else "cublas_fp8_rowwise"]
+            base = measure(peer, M, N, K, device)
+            rows.append(base.as_row())
+            timed = {}
+            for config in configs:
+                if config.startswith("swap") and M > SWAP_MAX_M:
+                    continue
+                r = measure(row_scaled_config_case(config, fast), M, N, K, device)
+                rows.append({**r.as_row(), "note": r.note})
+                if r.us is not None and base.us is not None:
+                    timed[config] = base.us / r.us
+                    ratios[M, fast, config].append(math.log(timed[config]))
+                torch.cuda.empty_cache()
+            if timed:
+                top = max(timed, key=timed.get)
+                pick = sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", fast)
+                best.append([M, N, K, "fast" if fast else "promoted", f"{base.tflops:.0f}", top, f"{timed[top]:.3f}",
+                             pick, f"{timed.get(pick, float('nan')):.3f}"])
+                print(*best[-1], flush=True)  # progress, should the run be cut short
+    Ms = sorted({m for m, _, _ in ratios})
+    tables = []
+    for fast in (False, True):
+        table = [[c] + [f"{math.exp(sum(v) / len(v)):.3f}" if (v := ratios.get((m, fast, c))) else "" for m in Ms]
+                 for c in configs]
+        tables.append(f"{'fast' if fast else 'promoted'} accumulation: geometric mean × cuBLAS row-wise over (N, K), by M\n"
+                      + tabulate(table, headers=["config", *Ms], tablefmt="github"))
+    tables.append("best per shape\n" + tabulate(best, headers=["M", "N", "K", "acc", "cuBLAS TFLOPS", "best", "×cuBLAS",
+                                                               "table's pick", "×cuBLAS"], tablefmt="github"))
+    env = environment(device)
+    text = f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}\n\n" + "\n\n".join(tables)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps({**env, "rows": rows}, indent=1) + "\n")
+        args.json.with_suffix(".md").write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
