@@ -90,7 +90,7 @@ def fp8_instance(A: Tensor, B: Tensor, out_dtype: torch.dtype, fast_accum: bool,
     return f"{_SHORT[out_dtype]}_{acc}_{_SHORT[A.dtype]}_{_SHORT[B.dtype]}_{config}"
 
 
-def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None) -> Tensor:
+def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if M == 0 or N == 0:
         return A.new_empty((M, N), dtype=out_dtype)
@@ -101,18 +101,19 @@ def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=
         config = fp8_config_for(M, N, K, A.dtype, B.dtype, out_dtype, fast_accum)
     out = A.new_empty((M, N), dtype=out_dtype)
     kernel_module(op, A.device).scaled_fp8_mm(
-        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config
+        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config,
+        sm90a_fp8.MAX_SWIZZLE if max_swizzle is None else max_swizzle,
     )
     return out
 
 
 def row_scaled_fp8_mm_with_config(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16,
-                                  use_fast_accum=False, *, config: str) -> Tensor:
+                                  use_fast_accum=False, *, config: str, max_swizzle: int | None = None) -> Tensor:
     """cutlass_row_scaled_fp8_mm by a named tile configuration rather than the shape table's
     choice: for tests, which run every configuration, and for the tuning sweep."""
     op = "cutlass_row_scaled_fp8_mm"
     _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype)
-    return _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum, config)
+    return _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum, config, max_swizzle)
 
 
 def _f32_vector(t: Tensor | None) -> Tensor | None:

@@ -29,6 +29,10 @@ def _tensors(args):
     return [a for a in args if isinstance(a, torch.Tensor)]
 
 
+def _bytes(t):
+    return t.reshape(-1).view(torch.uint8)  # reshape: a 0-d tensor (a tensor-wise scale) has no byte view
+
+
 def check_schema_bytewise(op, args):
     """What opcheck's test_schema asserts, for float8 inputs: no input is mutated, no output aliases one.
 
@@ -36,10 +40,10 @@ def check_schema_bytewise(op, args):
     has no float8 kernel; comparing the bytes is the same test, and stricter.
     """
     inputs = _tensors(args)
-    before = [t.view(torch.uint8).clone() for t in inputs]
+    before = [_bytes(t).clone() for t in inputs]
     out = op(*args)
     for i, (t, b) in enumerate(zip(inputs, before)):
-        assert torch.equal(t.view(torch.uint8), b), f"input {i} was mutated"
+        assert torch.equal(_bytes(t), b), f"input {i} was mutated"
     storages = {t.untyped_storage().data_ptr() for t in inputs}
     for o in out if isinstance(out, (tuple, list)) else [out]:
         assert o.untyped_storage().data_ptr() not in storages, "an output aliases an input"

@@ -127,6 +127,7 @@ void scaled_fp8_mm_impl(const Fp8MmArgs& a) {
        {}},
       vector_args<swap, typename Epi::Bias>(float_ptr(a.bias), 0.0f, a.bias.has_value()),
       {}};
+  args.scheduler.max_swizzle_size = a.max_swizzle;
   args.hw_info.device_id = a.A.get_device();
   args.hw_info.sm_count = multiprocessor_count(a.A.get_device());
   run_cutlass_gemm<Gemm>(args, a.A, "cutlass_row_scaled_fp8_mm");

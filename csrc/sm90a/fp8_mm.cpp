@@ -26,7 +26,10 @@ void check_vector(const std::optional<at::Tensor>& t, int64_t n, const char* nam
 void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const std::optional<at::Tensor>& scale_A,
                    const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
-                   const at::Tensor& out, bool fast_accum, const std::string& config) {
+                   const at::Tensor& out, bool fast_accum, const std::string& config,
+                   int64_t max_swizzle) {
+  TORCH_CHECK(max_swizzle == 1 || max_swizzle == 2 || max_swizzle == 4 || max_swizzle == 8,
+              "scaled_fp8_mm: max_swizzle must be 1, 2, 4 or 8");
   TORCH_CHECK(A.is_cuda() && B.is_cuda() && out.is_cuda(), "scaled_fp8_mm: CUDA tensors expected");
   TORCH_CHECK(is_fp8(A) && is_fp8(B), "scaled_fp8_mm: FP8 operands expected");
   TORCH_CHECK(A.dim() == 2 && B.dim() == 2 && out.dim() == 2, "scaled_fp8_mm: 2-D tensors expected");
@@ -40,7 +43,7 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
   check_vector(bias, B.size(1), "bias");
   TORCH_CHECK(!(A.scalar_type() == at::kFloat8_e5m2 && B.scalar_type() == at::kFloat8_e5m2),
               "scaled_fp8_mm: E5M2 x E5M2 is not supported");
-  const Fp8MmArgs args{A, B, scale_A, scale_B, bias, out};
+  const Fp8MmArgs args{A, B, scale_A, scale_B, bias, out, static_cast<int>(max_swizzle)};
   const char* out_name = out.scalar_type() == at::kBFloat16 ? "bf16"
                          : out.scalar_type() == at::kHalf   ? "fp16"
                          : out.scalar_type() == at::kFloat  ? "fp32"

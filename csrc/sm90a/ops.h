@@ -21,12 +21,14 @@ struct Fp8MmArgs {
   const std::optional<at::Tensor>& scale_B;
   const std::optional<at::Tensor>& bias;
   const at::Tensor& out;
+  int max_swizzle;  // tiles a persistent CTA walks along one side before the other
 };
 
 void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const std::optional<at::Tensor>& scale_A,
                    const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
-                   const at::Tensor& out, bool fast_accum, const std::string& config);
+                   const at::Tensor& out, bool fast_accum, const std::string& config,
+                   int64_t max_swizzle);
 
 // "<out>_<acc>_<a>_<b>_<config>" of every instantiated kernel, e.g. "bf16_fast_e4m3_e4m3_coop_128x256_c2".
 std::vector<std::string> fp8_gemm_instances();

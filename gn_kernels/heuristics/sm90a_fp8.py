@@ -22,6 +22,15 @@ TABLE: list[tuple[int | None, str, str]] = [
     (None, "coop_128x128_c2", "coop_128x256_c2"),  # M=4096: 0.95x / 0.97x; M=16384: 0.89x / 0.90x
 ]
 
+# Persistent CTAs walk the tile grid in bands this many tiles wide, so that the A and B tiles
+# of one wave of 132 CTAs stay in L2. At 8192^3, walking whole columns (1), ncu measured 67% of
+# DRAM bandwidth busy re-reading operands (cuBLAS: 22%). An A/B on the H100
+# (benchmarks/results/h100_sxm_swizzle.md): 4 took 128x128 from 0.89x to 0.98x cuBLAS at 8192^3
+# and from 0.74x to 0.94x at 16384x57344x8192; 8 fell to 0.46x at 1024x8192x8192. The small-M
+# rows of TABLE were tuned at 1, and M=64-256 with fast accumulation measured slower under 4
+# than in their sweep: this wants tuning per row.
+MAX_SWIZZLE = 4
+
 TUNED_VARIANTS = {("bf16", "e4m3", "e4m3"), ("fp16", "e4m3", "e4m3")}
 
 

@@ -300,8 +300,11 @@ def _codes_buffer(shape, dtype: torch.dtype, device) -> Tensor:
     return torch.empty(shape, dtype=torch.int8 if dtype == torch.int8 else torch.uint8, device=device)
 
 
-# Launch tables, each the best of a sweep by scripts/tune_quant.py on an 8192x8192 bfloat16
-# input (H100, 2026-11-23); the sweep's output is committed under benchmarks/results/.
+# Launch tables, swept by scripts/tune_quant.py on an 8192x8192 bfloat16 input on the H100
+# (benchmarks/results/h100_sxm_tune_quant.md). That sweep predates the integer maxima and timed
+# launch by launch, so it ranks coarsely: the values here are within its noise of the best,
+# except TENSORWISE (4 programs a multiprocessor, 8 quantize warps, was 4% faster) and
+# BLOCK2D_WARPS (16, 6% faster), left until a sweep under CUDA-graph timing confirms them.
 ROWWISE_ONE_PASS_MAX_K = 16384  # 32 float32 values a thread at 16 warps
 # One-pass row-wise: (values a program, warps), a program taking as many whole rows as fit.
 ROWWISE_PROGRAM = (8192, 16)
