@@ -9,7 +9,6 @@ Bytes counted: the input read once plus the codes and scales written once.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 from tabulate import tabulate
 
 from gn_kernels import quant as Q
+from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, time_us
 
 E4M3 = torch.float8_e4m3fn
@@ -75,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.size}x{args.size} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written.")
     print(head + "\n\n" + table)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({**env, "rows": out_rows}, indent=1) + "\n")
-        args.json.with_suffix(".md").write_text(head + "\n\n" + table + "\n")
+        write_pair(args.json, env, out_rows, head + "\n\n" + table)
     return 1 if failed else 0
 
 

@@ -9,7 +9,6 @@ FP8 path). MXFP8 and NVFP4 join once the block-scale packing exists.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tabulate import tabulate
 
 from gn_kernels.bench.cases import CASES
 from gn_kernels.bench.peaks import peak_tflops
+from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, measure
 
 SOL_CASES = {"BF16": "cublas_bf16", "INT8": "cublas_int8", "FP8": "cublas_fp8_rowwise_fast_accum"}
@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
             best[label] = max(timed, key=lambda r: r.tflops)
     rows = [[label, name, f"{r.M}³", f"{r.tflops:.1f}", _pct(r.tflops, peak_tflops(env["gpu"], CASES[name].fmt))]
             for label, name in SOL_CASES.items() if (r := best.get(label))]
-    print(f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}")
-    print(tabulate(rows, headers=["format", "cuBLAS case", "best at", "TFLOPS", "% theoretical"], tablefmt="github"))
+    text = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}\n\n"
+            + tabulate(rows, headers=["format", "cuBLAS case", "best at", "TFLOPS", "% theoretical"], tablefmt="github"))
+    print(text)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({**env, "rows": [best[k].as_row() for k in best]}, indent=1) + "\n")
+        write_pair(args.json, env, [best[k].as_row() for k in best], text)
     return 0
 
 

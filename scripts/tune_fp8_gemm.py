@@ -11,7 +11,6 @@ cuBLAS row-wise over the (N, K) pairs, and per shape the best configuration.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections import defaultdict
@@ -21,6 +20,7 @@ import torch
 from tabulate import tabulate
 
 from gn_kernels.bench.cases import CASES, row_scaled_config_case
+from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, measure
 from gn_kernels.bench.shapes import parse_shapes
 from gn_kernels.dispatch import kernel_module
@@ -80,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     text = f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}\n\n" + "\n\n".join(tables)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps({**env, "rows": rows}, indent=1) + "\n")
-        args.json.with_suffix(".md").write_text(text + "\n")
+        write_pair(args.json, env, rows, text)
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import torch
 from tabulate import tabulate
 
 from gn_kernels import quant as Q
+from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, time_us
 from gn_kernels.quant import triton_kernels as T
 
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.size}x{args.size} bfloat16; least of {args.rounds} interleaved medians, µs\n\n" + "\n\n".join(text)
     print(out)
     if args.json:
-        args.json.write_text(json.dumps({**env, "rows": results}, indent=1) + "\n")
-        args.json.with_suffix(".md").write_text(out + "\n")
+        write_pair(args.json, env, results, out)
     return 0
 
 

@@ -106,11 +106,15 @@ def markdown(results: list[Result], env: dict) -> str:
 
 def write(results: list[Result], env: dict, json_path: Path) -> Path:
     """``json_path`` in the committed shape, and the printed tables as .md beside it."""
+    return write_pair(json_path, env, [r.as_row() for r in results if r.us is not None], markdown(results, env))
+
+
+def write_pair(json_path: Path, env: dict, rows: list[dict], text: str) -> Path:
+    """The environment and rows as JSON at ``json_path``, ``text`` as .md beside it."""
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {**env, "rows": [r.as_row() for r in results if r.us is not None]}
-    json_path.write_text(json.dumps(payload, indent=1) + "\n")
+    json_path.write_text(json.dumps({**env, "rows": rows}, indent=1) + "\n")
     md_path = json_path.with_suffix(".md")
-    md_path.write_text(markdown(results, env))
+    md_path.write_text(text.rstrip("\n") + "\n")
     return md_path
 
 
