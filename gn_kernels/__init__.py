@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import quant
-from .cutlass_gemm import cutlass_fp8_mm, cutlass_row_scaled_fp8_mm
+from .cutlass_gemm import cutlass_fp8_mm, cutlass_int8_mm, cutlass_row_scaled_fp8_mm, cutlass_row_scaled_int8_mm
 from .dispatch import KernelUnavailableError
 
 try:
@@ -11,4 +11,11 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["KernelUnavailableError", "cutlass_fp8_mm", "cutlass_row_scaled_fp8_mm", "quant"]
+__all__ = [
+    "KernelUnavailableError",
+    "cutlass_fp8_mm",
+    "cutlass_int8_mm",
+    "cutlass_row_scaled_fp8_mm",
+    "cutlass_row_scaled_int8_mm",
+    "quant",
+]

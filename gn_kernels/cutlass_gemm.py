@@ -13,7 +13,7 @@ from torch import Tensor
 
 from . import checks
 from .dispatch import kernel_module
-from .heuristics import sm90a_fp8
+from .heuristics import sm90a_fp8, sm90a_int8
 
 FP8_OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
@@ -32,14 +32,20 @@ def _check_aligned_start(op: str, name: str, t: Tensor) -> None:
 
 
 def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operands=FP8_OPERANDS) -> tuple[int, int, int]:
+    M, N, K = _check_operands(op, A, B, operands)
+    if A.dtype == B.dtype == torch.float8_e5m2:
+        raise TypeError(f"{op}: A and B cannot both be float8_e5m2 (E5M2 pairs with E4M3, in either order)")
+    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    return M, N, K
+
+
+def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, int]:
+    """One-byte operands: A (M, K) row-major, B (K, N) column-major, on one CUDA device, TMA-aligned."""
     checks.check_cuda(op, "A", A)
     checks.check_cuda(op, "B", B)
     checks.check_same_device(op, A=A, B=B)
     checks.check_dtype(op, "A", A, operands)
     checks.check_dtype(op, "B", B, operands)
-    if A.dtype == B.dtype == torch.float8_e5m2:
-        raise TypeError(f"{op}: A and B cannot both be float8_e5m2 (E5M2 pairs with E4M3, in either order)")
-    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
     M, N, K = checks.check_matmul_shapes(op, A, B)
     checks.check_row_major(op, "A", A)
     checks.check_col_major(op, "B", B)
@@ -62,8 +68,12 @@ def _check_scale(op: str, name: str, scale: Tensor, vector_shape: tuple[int, int
         )
 
 
-def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype):
-    M, N, K = _check_fp8_mm(op, A, B, out_dtype)
+def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=False):
+    if int8:
+        M, N, K = _check_operands(op, A, B, [torch.int8])
+        checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    else:
+        M, N, K = _check_fp8_mm(op, A, B, out_dtype)
     _check_scale(op, "scale_A", scale_A, (M, 1), A)
     _check_scale(op, "scale_B", scale_B, (1, N), A)
     if bias is not None:
@@ -75,7 +85,7 @@ def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype):
     return M, N, K
 
 
-_SHORT = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32",
+_SHORT = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32", torch.int32: "int32",
           torch.float8_e4m3fn: "e4m3", torch.float8_e5m2: "e5m2"}
 
 
@@ -90,13 +100,21 @@ def fp8_instance(A: Tensor, B: Tensor, out_dtype: torch.dtype, fast_accum: bool,
     return f"{_SHORT[out_dtype]}_{acc}_{_SHORT[A.dtype]}_{_SHORT[B.dtype]}_{config}"
 
 
-def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None) -> Tensor:
+def _empty_product(A, B, bias, out_dtype) -> Tensor | None:
+    """The output when M, N or K is 0, where no kernel runs; None otherwise."""
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if M == 0 or N == 0:
         return A.new_empty((M, N), dtype=out_dtype)
     if K == 0:  # an empty sum: only the bias remains
         out = A.new_zeros((M, N), dtype=torch.float32)
         return (out if bias is None else out + bias.float()).to(out_dtype)
+    return None
+
+
+def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None) -> Tensor:
+    M, N, K = A.shape[0], B.shape[1], A.shape[1]
+    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+        return empty
     if config is None:
         config = fp8_config_for(M, N, K, A.dtype, B.dtype, out_dtype, fast_accum)
     out = A.new_empty((M, N), dtype=out_dtype)
@@ -164,3 +182,78 @@ def cutlass_fp8_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16
 def _(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
     M, N, _ = _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn])
     return A.new_empty((M, N), dtype=out_dtype)
+
+
+# ---- INT8 ----------------------------------------------------------------------------------------
+
+
+def _run_int8(op, A, B, scale_A, scale_B, bias, out_dtype, config=None, max_swizzle=None) -> Tensor:
+    M, N, K = A.shape[0], B.shape[1], A.shape[1]
+    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+        return empty
+    if config is None:
+        config = sm90a_int8.pick(M, N, K, _SHORT[out_dtype])
+    out = A.new_empty((M, N), dtype=out_dtype)
+    kernel_module(op, A.device).int8_mm(
+        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, config,
+        sm90a_fp8.MAX_SWIZZLE if max_swizzle is None else max_swizzle,
+    )
+    return out
+
+
+def _check_int8_mm(op: str, A: Tensor, B: Tensor) -> tuple[int, int, int]:
+    return _check_operands(op, A, B, [torch.int8])
+
+
+@torch.library.custom_op("gn_kernels::cutlass_int8_mm", mutates_args=())
+def cutlass_int8_mm(A: Tensor, B: Tensor) -> Tensor:
+    """A (M, K) @ B (K, N) for int8 operands, exact: int32 accumulation and an int32 output.
+
+    A row-major, B column-major; any M; N and K multiples of 16. Sums past the int32 range wrap,
+    which needs K above 2**31 / 128**2 = 131072.
+    """
+    _check_int8_mm("cutlass_int8_mm", A, B)
+    return _run_int8("cutlass_int8_mm", A, B, None, None, None, torch.int32)
+
+
+@cutlass_int8_mm.register_fake
+def _(A: Tensor, B: Tensor) -> Tensor:
+    M, N, _ = _check_int8_mm("cutlass_int8_mm", A, B)
+    return A.new_empty((M, N), dtype=torch.int32)
+
+
+@torch.library.custom_op("gn_kernels::cutlass_row_scaled_int8_mm", mutates_args=())
+def cutlass_row_scaled_int8_mm(
+    A: Tensor,
+    B: Tensor,
+    scale_A: Tensor,
+    scale_B: Tensor,
+    bias: Tensor | None = None,
+    out_dtype: torch.dtype = torch.bfloat16,
+) -> Tensor:
+    """scale_A * (A @ B) * scale_B + bias for int8 A and B, the product exact in int32 and the
+    scales and bias applied in float32, cast to ``out_dtype`` (bfloat16, float16 or float32).
+
+    Layouts, scale and bias shapes as cutlass_row_scaled_fp8_mm: A (M, K) row-major, B (K, N)
+    column-major, scale_A (M, 1), scale_B (1, N) or single values, bias (N,). Any M; N and K
+    multiples of 16.
+    """
+    _check_row_scaled("cutlass_row_scaled_int8_mm", A, B, scale_A, scale_B, bias, out_dtype, int8=True)
+    return _run_int8("cutlass_row_scaled_int8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+
+
+@cutlass_row_scaled_int8_mm.register_fake
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
+    M, N, _ = _check_row_scaled("cutlass_row_scaled_int8_mm", A, B, scale_A, scale_B, bias, out_dtype, int8=True)
+    return A.new_empty((M, N), dtype=out_dtype)
+
+
+def int8_mm_with_config(A, B, scale_A=None, scale_B=None, bias=None, out_dtype=torch.int32, *, config: str,
+                        max_swizzle: int | None = None) -> Tensor:
+    """The INT8 GEMMs by a named tile configuration: int32 out (no scales) or scaled, for tests and sweeps."""
+    if out_dtype == torch.int32:
+        _check_int8_mm("cutlass_int8_mm", A, B)
+        return _run_int8("cutlass_int8_mm", A, B, None, None, None, out_dtype, config, max_swizzle)
+    op = "cutlass_row_scaled_int8_mm"
+    _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=True)
+    return _run_int8(op, A, B, scale_A, scale_B, bias, out_dtype, config, max_swizzle)

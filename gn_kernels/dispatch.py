@@ -20,6 +20,8 @@ from ._build import ARCHS_ENV, FAMILIES, Capability, Family
 OP_FAMILIES: dict[str, tuple[str, ...]] = {
     "cutlass_fp8_mm": ("90a",),
     "cutlass_row_scaled_fp8_mm": ("90a",),
+    "cutlass_int8_mm": ("90a",),
+    "cutlass_row_scaled_int8_mm": ("90a",),
 }
 
 

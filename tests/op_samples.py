@@ -37,9 +37,32 @@ def cutlass_row_scaled_fp8_mm(device):
     ]
 
 
+def _int8(rows, cols, device):
+    return torch.randint(-128, 128, (rows, cols), device=device, dtype=torch.int8)
+
+
+def cutlass_int8_mm(device):
+    return [
+        (_int8(64, 128, device), _int8(32, 128, device).t()),
+        (_int8(7, 64, device), _int8(48, 64, device).t()),
+    ]
+
+
+def cutlass_row_scaled_int8_mm(device):
+    def f32(*shape):
+        return torch.rand(shape, device=device) + 0.5
+
+    return [
+        (_int8(64, 128, device), _int8(32, 128, device).t(), f32(64, 1), f32(1, 32)),
+        (_int8(7, 64, device), _int8(48, 64, device).t(), f32(), f32(), torch.randn(48, device=device), torch.float32),
+    ]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
+    "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
+    "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_int8_rowwise": lambda d: [(_x(9, 100, device=d),)],

@@ -9,4 +9,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "by the named tile configuration");
   m.def("fp8_gemm_instances", &gn_kernels::sm90a::fp8_gemm_instances,
         "<out>_<acc>_<a>_<b>_<config> of every instantiated FP8 GEMM");
+  m.def("int8_mm", &gn_kernels::sm90a::int8_mm,
+        "out = scale_A * (A @ B * scale_B) + bias for int8 operands (int32 accumulation), or the "
+        "exact int32 product when out is int32, by the named tile configuration");
+  m.def("int8_gemm_instances", &gn_kernels::sm90a::int8_gemm_instances,
+        "<out>_<config> of every instantiated INT8 GEMM");
 }

@@ -1,139 +1,12 @@
-// SM90a FP8 GEMM: out (M, N) = scale_A * (A @ B * scale_B) + bias, with A (M, K)
-// row-major, B (K, N) column-major, E4M3 or E5M2 operands, float32 accumulation,
-// TMA loads and warp-specialized WGMMA. The epilogue is a visitor tree: scale_A
-// broadcasts along M (M values, or one value), scale_B and bias along N; an absent
-// scale reads as 1, an absent bias as 0, so the unscaled GEMM is the same kernel.
-// A SwapAB configuration runs the same GEMM transposed: out.T (N, M), column-major,
-// = B.T (N, K) row-major @ A.T (K, M) column-major, which are the same bytes.
+// The SM90a FP8 GEMM instances: E4M3 and E5M2 operands, float32 accumulation,
+// promoted every 128 of K or kept in the tensor cores (fast), through the scaled
+// GEMM of scaled_gemm.cuh.
 #pragma once
 
-#include <cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp>
-#include <cutlass/gemm/device/gemm_universal_adapter.h>
-#include <cutlass/gemm/kernel/gemm_universal.hpp>
-#include <cutlass/util/packed_stride.hpp>
-
-#include "common/cutlass_launch.h"
-#include "fp8_gemm_configs.h"
 #include "fp8_gemm_instances.h"
+#include "scaled_gemm.cuh"
 
-namespace gn_kernels::sm90a {
-
-namespace fusion = cutlass::epilogue::fusion;
-
-// A float32 vector along the kernel's M (a column broadcast) or N (a row broadcast);
-// the bool stride chooses at run time between a vector and one value. Alignment 1:
-// M is arbitrary, and a vectorized load could run past the last of M values.
-template <class TileShape, bool AlongM>
-using VectorBroadcast = std::conditional_t<
-    AlongM,
-    fusion::Sm90ColBroadcast<0, TileShape, float, float, cute::Stride<bool, cute::_0, int64_t>, 1>,
-    fusion::Sm90RowBroadcast<0, TileShape, float, float, cute::Stride<cute::_0, bool, int64_t>, 1>>;
-
-template <bool AlongM, class Broadcast>
-typename Broadcast::Arguments vector_args(const float* ptr, float absent, bool vector) {
-  if constexpr (AlongM) {
-    return {ptr, absent, {vector, cute::_0{}, int64_t(0)}};
-  } else {
-    return {ptr, absent, {cute::_0{}, vector, int64_t(0)}};
-  }
-}
-
-template <class TileShape, class ElementD, bool Swap>
-struct ScaledEpilogue {
-  using ScaleA = VectorBroadcast<TileShape, !Swap>;
-  using ScaleB = VectorBroadcast<TileShape, Swap>;
-  using Bias = VectorBroadcast<TileShape, Swap>;
-  using Tree = fusion::Sm90EVT<
-      fusion::Sm90Compute<cutlass::homogeneous_multiply_add, ElementD, float,
-                          cutlass::FloatRoundStyle::round_to_nearest>,
-      ScaleA,
-      fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float,
-                                          cutlass::FloatRoundStyle::round_to_nearest>,
-                      ScaleB, fusion::Sm90AccFetch>,
-      Bias>;
-};
-
-template <class ElementA, class ElementB, class ElementD, bool FastAccum, class Config>
-struct Fp8Gemm {
-  static constexpr bool kSwap = Config::kSwapAB;
-  // The kernel's operands: swapped, B.T is its row-major A and A.T its column-major B.
-  using KernelA = std::conditional_t<kSwap, ElementB, ElementA>;
-  using KernelB = std::conditional_t<kSwap, ElementA, ElementB>;
-  using LayoutD = std::conditional_t<kSwap, cutlass::layout::ColumnMajor, cutlass::layout::RowMajor>;
-  // 16-byte TMA accesses: K must be a multiple of 16 FP8 values and N of
-  // 16 bytes of output, which the Python checks guarantee.
-  static constexpr int kAlignmentAB = 16;
-  static constexpr int kAlignmentD = 16 / sizeof(ElementD);
-  using Epilogue = ScaledEpilogue<typename Config::TileShape, ElementD, kSwap>;
-
-  using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, typename Config::TileShape,
-      typename Config::ClusterShape, cutlass::epilogue::collective::EpilogueTileAuto, float,
-      float, void, LayoutD, kAlignmentD, ElementD, LayoutD, kAlignmentD,
-      typename Config::EpilogueSchedule, typename Epilogue::Tree>::CollectiveOp;
-
-  using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, KernelA, cutlass::layout::RowMajor,
-      kAlignmentAB, KernelB, cutlass::layout::ColumnMajor, kAlignmentAB, float,
-      typename Config::TileShape, typename Config::ClusterShape,
-      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(
-          sizeof(typename CollectiveEpilogue::SharedStorage))>,
-      typename Config::template KernelSchedule<FastAccum>>::CollectiveOp;
-
-  using Kernel =
-      cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, CollectiveMainloop,
-                                           CollectiveEpilogue, typename Config::TileScheduler>;
-  using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
-};
-
-inline const float* float_ptr(const std::optional<at::Tensor>& t) {
-  return t.has_value() ? static_cast<const float*>(t->data_ptr()) : nullptr;
-}
-
-// A vector scale has one value per row (or column); a scalar one, a single value.
-inline bool is_vector(const std::optional<at::Tensor>& t) { return t.has_value() && t->numel() > 1; }
-
-template <class ElementA, class ElementB, class ElementD, bool FastAccum, class Config>
-void scaled_fp8_mm_impl(const Fp8MmArgs& a) {
-  using G = Fp8Gemm<ElementA, ElementB, ElementD, FastAccum, Config>;
-  using Gemm = typename G::Gemm;
-  using Kernel = typename Gemm::GemmKernel;
-  using Epi = typename G::Epilogue;
-  constexpr bool swap = G::kSwap;
-  const int M = a.A.size(0), K = a.A.size(1), N = a.B.size(1);
-  const int kernel_m = swap ? N : M, kernel_n = swap ? M : N;
-  const void* kernel_a = swap ? a.B.data_ptr() : a.A.data_ptr();
-  const void* kernel_b = swap ? a.A.data_ptr() : a.B.data_ptr();
-
-  typename Gemm::Arguments args{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {kernel_m, kernel_n, K, 1},
-      {static_cast<const typename G::KernelA*>(kernel_a),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideA{},
-                                        cute::make_shape(kernel_m, K, 1)),
-       static_cast<const typename G::KernelB*>(kernel_b),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideB{},
-                                        cute::make_shape(kernel_n, K, 1))},
-      {{},
-       nullptr,
-       {},
-       static_cast<ElementD*>(a.out.data_ptr()),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideD{},
-                                        cute::make_shape(kernel_m, kernel_n, 1))}};
-  args.epilogue.thread = {
-      vector_args<!swap, typename Epi::ScaleA>(float_ptr(a.scale_A), 1.0f, is_vector(a.scale_A)),
-      {vector_args<swap, typename Epi::ScaleB>(float_ptr(a.scale_B), 1.0f, is_vector(a.scale_B)),
-       {},
-       {}},
-      vector_args<swap, typename Epi::Bias>(float_ptr(a.bias), 0.0f, a.bias.has_value()),
-      {}};
-  args.scheduler.max_swizzle_size = a.max_swizzle;
-  args.hw_info.device_id = a.A.get_device();
-  args.hw_info.sm_count = multiprocessor_count(a.A.get_device());
-  run_cutlass_gemm<Gemm>(args, a.A, "cutlass_row_scaled_fp8_mm");
-}
-
-namespace variant {
+namespace gn_kernels::sm90a::variant {
 using bf16 = cutlass::bfloat16_t;
 using fp16 = cutlass::half_t;
 using fp32 = float;
@@ -141,14 +14,13 @@ using e4m3 = cutlass::float_e4m3_t;
 using e5m2 = cutlass::float_e5m2_t;
 constexpr bool promoted = false;
 constexpr bool fast = true;
-}  // namespace variant
-
-}  // namespace gn_kernels::sm90a
+}  // namespace gn_kernels::sm90a::variant
 
 // Defines one entry of GN_SM90A_FP8_INSTANCES (see fp8_gemm_instances.h).
-#define GN_SM90A_FP8_DEFINE(out, acc, a, b, cfg)                                               \
-  namespace gn_kernels::sm90a {                                                                 \
-  void GN_SM90A_FP8_NAME(out, acc, a, b, cfg)(const Fp8MmArgs& args) {                          \
-    scaled_fp8_mm_impl<variant::a, variant::b, variant::out, variant::acc, config::cfg>(args);  \
-  }                                                                                             \
+#define GN_SM90A_FP8_DEFINE(out, acc, a, b, cfg)                                                 \
+  namespace gn_kernels::sm90a {                                                                   \
+  void GN_SM90A_FP8_NAME(out, acc, a, b, cfg)(const ScaledMmArgs& args) {                         \
+    scaled_mm_impl<variant::a, variant::b, variant::out, variant::acc, config::cfg>(              \
+        args, "cutlass_row_scaled_fp8_mm");                                                       \
+  }                                                                                               \
   }

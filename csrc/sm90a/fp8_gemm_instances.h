@@ -41,7 +41,7 @@
 namespace gn_kernels::sm90a {
 
 #define GN_DECLARE(out, acc, a, b, cfg) \
-  void GN_SM90A_FP8_NAME(out, acc, a, b, cfg)(const Fp8MmArgs& args);
+  void GN_SM90A_FP8_NAME(out, acc, a, b, cfg)(const ScaledMmArgs& args);
 GN_SM90A_FP8_INSTANCES(GN_DECLARE)
 #undef GN_DECLARE
 

@@ -11,10 +11,10 @@
 namespace gn_kernels::sm90a {
 
 // out = scale_A * (A @ B * scale_B) + bias, A (M, K) row-major, B (K, N)
-// column-major, FP8 operands; scales float32 with M (N) values or one value,
+// column-major, FP8 or INT8 operands; scales float32 with M (N) values or one value,
 // bias float32 (N); an absent scale is 1, an absent bias 0. config names a tile
-// configuration of fp8_gemm_configs.h.
-struct Fp8MmArgs {
+// configuration of gemm_configs.h.
+struct ScaledMmArgs {
   const at::Tensor& A;
   const at::Tensor& B;
   const std::optional<at::Tensor>& scale_A;
@@ -32,5 +32,14 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
 
 // "<out>_<acc>_<a>_<b>_<config>" of every instantiated kernel, e.g. "bf16_fast_e4m3_e4m3_coop_128x256_c2".
 std::vector<std::string> fp8_gemm_instances();
+
+// The same for int8 operands with int32 accumulation; out bfloat16, float16 or
+// float32 through scales and bias, or int32 (exact, no scales or bias).
+void int8_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::Tensor>& scale_A,
+             const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
+             const at::Tensor& out, const std::string& config, int64_t max_swizzle);
+
+// "<out>_<config>" of every instantiated INT8 kernel, e.g. "int32_coop_128x256_c2".
+std::vector<std::string> int8_gemm_instances();
 
 }  // namespace gn_kernels::sm90a

@@ -149,6 +149,19 @@ def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None):
     return make
 
 
+def _make_cutlass_int8(scaled: bool):
+    def make(M, N, K, device):
+        A = torch.randint(-128, 128, (M, K), device=device, dtype=torch.int8)
+        B = torch.randint(-128, 128, (N, K), device=device, dtype=torch.int8).t()
+        if not scaled:
+            return Inputs(lambda: gn_kernels.cutlass_int8_mm(A, B), A.double(), B.double())
+        sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
+        return Inputs(lambda: gn_kernels.cutlass_row_scaled_int8_mm(A, B, sA, sB),
+                      A.double() * sA.double(), B.double() * sB.double())
+
+    return make
+
+
 PEERS = [
     Case("cublas_bf16", "bf16", FP32_ACC, _make_bf16, _needs()),
     Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
@@ -166,6 +179,11 @@ OURS = [
          _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise"),
     Case("cutlass_row_scaled_fp8_mm[fast_accum]", "fp8", HOPPER_FP8_FAST, _make_cutlass_row_scaled(True),
          _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise_fast_accum"),
+    Case("cutlass_int8_mm", "int8", INT32_ACC, _make_cutlass_int8(False), _ours("cutlass_int8_mm", 16, 16),
+         peer="cublas_int8"),
+    # torch._int_mm applies no scales: the peer does less work than ours.
+    Case("cutlass_row_scaled_int8_mm", "int8", INT32_ACC, _make_cutlass_int8(True),
+         _ours("cutlass_row_scaled_int8_mm", 16, 16), peer="cublas_int8"),
 ]
 
 CASES = {c.name: c for c in PEERS + OURS}

@@ -1,4 +1,4 @@
-"""Which SM90a FP8 GEMM configuration (csrc/sm90a/fp8_gemm_configs.h) serves which shape.
+"""Which SM90a FP8 GEMM configuration (csrc/sm90a/gemm_configs.h) serves which shape.
 
 Rows are tried in order and the first whose bounds hold wins. The configurations
 are instantiated for E4M3 x E4M3 into bfloat16 and float16; every other variant

@@ -11,7 +11,7 @@ SM90A = Path(__file__).parents[2] / "csrc" / "sm90a"
 
 
 def _defined_configs() -> set[str]:
-    return set(re.findall(r"using (\w+) = Fp8GemmConfig<", (SM90A / "fp8_gemm_configs.h").read_text()))
+    return set(re.findall(r"using (\w+) = GemmConfig<", (SM90A / "gemm_configs.h").read_text()))
 
 
 def _tuned_instances(acc: str) -> set[str]:

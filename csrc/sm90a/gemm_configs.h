@@ -1,7 +1,7 @@
-// Tile configurations of the SM90a FP8 GEMM, kept apart from the kernel template
+// Tile configurations of the SM90a scaled GEMMs (FP8 and INT8), kept apart from the kernel template
 // so that adding one is a one-line change here and one in the instance list
-// (fp8_gemm_instances.h). Which configuration serves which shape is decided in
-// Python, by the table in gn_kernels/tuning/sm90a_fp8.py.
+// (fp8_gemm_instances.h, int8_gemm_instances.h). Which configuration serves which shape is decided
+// in Python, by the tables in gn_kernels/heuristics/.
 #pragma once
 
 #include <cute/tensor.hpp>
@@ -48,7 +48,7 @@ struct Schedules<Schedule::Pingpong, true> {
 // takes N down to 8) instead of wasting most of a 64-row M side. StreamK splits K over
 // CTAs when there are too few tiles to fill the GPU's 132 SMs.
 template <int TileM, int TileN, int ClusterM, Schedule S, bool StreamK, bool SwapAB>
-struct Fp8GemmConfig {
+struct GemmConfig {
   using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::_128>;
   using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::_1, cute::_1>;
   template <bool FastAccum>
@@ -65,12 +65,12 @@ namespace config {
 // promoting partial sums keeps a second float32 accumulator, 128 more registers a thread
 // for their 64x256 and 128x128 warpgroup tiles, and they ran at 0.25-0.32x cuBLAS.
 // name                    tile (kernel's M x N), cluster M, schedule, stream-K, swap A/B
-using coop_128x128_c2 = Fp8GemmConfig<128, 128, 2, Schedule::Cooperative, false, false>;
-using coop_128x256_c2 = Fp8GemmConfig<128, 256, 2, Schedule::Cooperative, false, false>;
-using pingpong_128x128_c2 = Fp8GemmConfig<128, 128, 2, Schedule::Pingpong, false, false>;
-using pingpong_64x128_c1 = Fp8GemmConfig<64, 128, 1, Schedule::Pingpong, false, false>;
-using coop_128x128_streamk = Fp8GemmConfig<128, 128, 1, Schedule::Cooperative, true, false>;
-using swap_pingpong_64x16 = Fp8GemmConfig<64, 16, 1, Schedule::Pingpong, false, true>;
+using coop_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Cooperative, false, false>;
+using coop_128x256_c2 = GemmConfig<128, 256, 2, Schedule::Cooperative, false, false>;
+using pingpong_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Pingpong, false, false>;
+using pingpong_64x128_c1 = GemmConfig<64, 128, 1, Schedule::Pingpong, false, false>;
+using coop_128x128_streamk = GemmConfig<128, 128, 1, Schedule::Cooperative, true, false>;
+using swap_pingpong_64x16 = GemmConfig<64, 16, 1, Schedule::Pingpong, false, true>;
 }  // namespace config
 
 }  // namespace gn_kernels::sm90a

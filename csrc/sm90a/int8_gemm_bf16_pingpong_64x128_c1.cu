@@ -1,0 +1,3 @@
+#include "int8_gemm.cuh"
+
+GN_SM90A_INT8_DEFINE(bf16, pingpong_64x128_c1)
