@@ -133,7 +133,7 @@ def _make_cutlass_fp8_mm(M, N, K, device):
     return Inputs(lambda: gn_kernels.cutlass_fp8_mm(A, B), A.float(), B.float())
 
 
-def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None):
+def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_swizzle: int | None = None):
     def make(M, N, K, device):
         A, B = _fp8_operands(M, N, K, device)
         sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
@@ -141,7 +141,8 @@ def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None):
         def run():
             if config is None:
                 return gn_kernels.cutlass_row_scaled_fp8_mm(A, B, sA, sB, use_fast_accum=fast_accum)
-            return row_scaled_fp8_mm_with_config(A, B, sA, sB, use_fast_accum=fast_accum, config=config)
+            return row_scaled_fp8_mm_with_config(A, B, sA, sB, use_fast_accum=fast_accum, config=config,
+                                                 max_swizzle=max_swizzle)
 
         # float64 dequantization is exact, so the check sees only the kernel's rounding.
         return Inputs(run, A.double() * sA.double(), B.double() * sB.double())
@@ -189,8 +190,8 @@ OURS = [
 CASES = {c.name: c for c in PEERS + OURS}
 
 
-def row_scaled_config_case(config: str, fast_accum: bool) -> Case:
-    """cutlass_row_scaled_fp8_mm forced to one tile configuration, for the tuning sweep."""
+def row_scaled_config_case(config: str, fast_accum: bool, max_swizzle: int | None = None) -> Case:
+    """cutlass_row_scaled_fp8_mm forced to one tile configuration (and tile walk), for the tuning sweep."""
     return Case(f"{config}[fast_accum]" if fast_accum else config, "fp8", HOPPER_FP8_FAST if fast_accum else HOPPER_FP8_PROMOTED,
-                _make_cutlass_row_scaled(fast_accum, config), _ours("cutlass_row_scaled_fp8_mm", 16, 16),
+                _make_cutlass_row_scaled(fast_accum, config, max_swizzle), _ours("cutlass_row_scaled_fp8_mm", 16, 16),
                 peer="cublas_fp8_rowwise_fast_accum" if fast_accum else "cublas_fp8_rowwise")
