@@ -3,7 +3,13 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import quant
-from .cutlass_gemm import cutlass_fp8_mm, cutlass_int8_mm, cutlass_row_scaled_fp8_mm, cutlass_row_scaled_int8_mm
+from .cutlass_gemm import (
+    cutlass_block_scaled_fp8_mm,
+    cutlass_fp8_mm,
+    cutlass_int8_mm,
+    cutlass_row_scaled_fp8_mm,
+    cutlass_row_scaled_int8_mm,
+)
 from .dispatch import KernelUnavailableError
 
 try:
@@ -13,6 +19,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "KernelUnavailableError",
+    "cutlass_block_scaled_fp8_mm",
     "cutlass_fp8_mm",
     "cutlass_int8_mm",
     "cutlass_row_scaled_fp8_mm",

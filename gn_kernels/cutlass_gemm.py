@@ -76,13 +76,17 @@ def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=False):
         M, N, K = _check_fp8_mm(op, A, B, out_dtype)
     _check_scale(op, "scale_A", scale_A, (M, 1), A)
     _check_scale(op, "scale_B", scale_B, (1, N), A)
+    _check_bias(op, A, bias, N)
+    return M, N, K
+
+
+def _check_bias(op, A, bias, N) -> None:
     if bias is not None:
         checks.check_cuda(op, "bias", bias)
         checks.check_same_device(op, A=A, bias=bias)
         checks.check_dtype(op, "bias", bias, BIAS_DTYPES)
         if tuple(bias.shape) != (N,):
             raise ValueError(f"{op}: bias must have shape (N,) = ({N},); got {tuple(bias.shape)}")
-    return M, N, K
 
 
 _SHORT = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32", torch.int32: "int32",
@@ -257,3 +261,63 @@ def int8_mm_with_config(A, B, scale_A=None, scale_B=None, bias=None, out_dtype=t
     op = "cutlass_row_scaled_int8_mm"
     _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=True)
     return _run_int8(op, A, B, scale_A, scale_B, bias, out_dtype, config, max_swizzle)
+
+
+# ---- block-scaled FP8 ------------------------------------------------------------------------------
+
+BLOCK = 128  # DeepSeek-V3's blocks: 1x128 along K for A, 128x128 for B
+
+
+def _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[int, int, int]:
+    M, N, K = _check_operands(op, A, B, [torch.float8_e4m3fn])
+    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    checks.check_multiple(op, "N (B.shape[1])", N, BLOCK)
+    checks.check_multiple(op, "K (A.shape[1])", K, BLOCK)
+    for name, scale, shape in (("scale_A", scale_A, (M, K // BLOCK)), ("scale_B", scale_B, (K // BLOCK, N // BLOCK))):
+        checks.check_cuda(op, name, scale)
+        checks.check_same_device(op, A=A, **{name: scale})
+        checks.check_dtype(op, name, scale, [torch.float32])
+        if tuple(scale.shape) != shape:
+            raise ValueError(f"{op}: {name} must have shape {shape}; got {tuple(scale.shape)}")
+    _check_bias(op, A, bias, N)
+    return M, N, K
+
+
+def block_scales_for_kernel(scale_A: Tensor, scale_B: Tensor) -> tuple[Tensor, Tensor]:
+    """The scales in the memory order the kernel reads: scale_A (M, K/128) row-major (K-major, as
+    quantize_fp8_groupwise makes it) and scale_B (K/128, N/128) column-major (the transpose of the
+    (N/128, K/128) that quantize_fp8_blockwise makes for a weight). Either order is accepted; the
+    other is copied, M x K/128 or N/128 x K/128 values."""
+    return scale_A.contiguous(), scale_B.t().contiguous().t()
+
+
+@torch.library.custom_op("gn_kernels::cutlass_block_scaled_fp8_mm", mutates_args=())
+def cutlass_block_scaled_fp8_mm(
+    A: Tensor,
+    B: Tensor,
+    scale_A: Tensor,
+    scale_B: Tensor,
+    bias: Tensor | None = None,
+    out_dtype: torch.dtype = torch.bfloat16,
+) -> Tensor:
+    """A @ B with DeepSeek-V3 block scaling, plus bias, cast to ``out_dtype``.
+
+    A (M, K) row-major E4M3 with scale_A float32 (M, K/128): one scale per row and 128 of K.
+    B (K, N) column-major E4M3 with scale_B float32 (K/128, N/128): one per 128x128 block.
+    The kernel scales each 128-deep partial product as it accumulates in float32. Any M;
+    N and K multiples of 128; bias (N,) bfloat16, float16 or float32.
+    """
+    op = "cutlass_block_scaled_fp8_mm"
+    _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype)
+    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+        return empty
+    sA, sB = block_scales_for_kernel(scale_A, scale_B)
+    out = A.new_empty((A.shape[0], B.shape[1]), dtype=out_dtype)
+    kernel_module(op, A.device).block_scaled_fp8_mm(A, B, sA, sB, _f32_vector(bias), out, sm90a_fp8.MAX_SWIZZLE)
+    return out
+
+
+@cutlass_block_scaled_fp8_mm.register_fake
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
+    M, N, _ = _check_block_scaled("cutlass_block_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return A.new_empty((M, N), dtype=out_dtype)

@@ -22,6 +22,7 @@ OP_FAMILIES: dict[str, tuple[str, ...]] = {
     "cutlass_row_scaled_fp8_mm": ("90a",),
     "cutlass_int8_mm": ("90a",),
     "cutlass_row_scaled_int8_mm": ("90a",),
+    "cutlass_block_scaled_fp8_mm": ("90a",),
 }
 
 

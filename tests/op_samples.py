@@ -58,10 +58,23 @@ def cutlass_row_scaled_int8_mm(device):
     ]
 
 
+def cutlass_block_scaled_fp8_mm(device):
+    def f32(*shape):
+        return torch.rand(shape, device=device) + 0.5
+
+    # scale_B column-major as the kernel reads it, then row-major (converted by the op).
+    return [
+        (_fp8(64, 256, device), _fp8(256, 256, device).t(), f32(64, 2), f32(2, 2).t().contiguous().t()),
+        (_fp8(7, 256, device), _fp8(256, 256, device).t(), f32(7, 2), f32(2, 2), torch.randn(256, device=device),
+         torch.float32),
+    ]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
     "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
+    "gn_kernels::cutlass_block_scaled_fp8_mm": cutlass_block_scaled_fp8_mm,
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],

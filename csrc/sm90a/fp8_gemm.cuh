@@ -7,9 +7,6 @@
 #include "scaled_gemm.cuh"
 
 namespace gn_kernels::sm90a::variant {
-using bf16 = cutlass::bfloat16_t;
-using fp16 = cutlass::half_t;
-using fp32 = float;
 using e4m3 = cutlass::float_e4m3_t;
 using e5m2 = cutlass::float_e5m2_t;
 constexpr bool promoted = false;

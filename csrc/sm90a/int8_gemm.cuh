@@ -5,12 +5,6 @@
 #include "int8_gemm_instances.h"
 #include "scaled_gemm.cuh"
 
-namespace gn_kernels::sm90a::variant {
-using bf16 = cutlass::bfloat16_t;
-using fp16 = cutlass::half_t;
-using fp32 = float;
-}  // namespace gn_kernels::sm90a::variant
-
 // Defines one entry of GN_SM90A_INT8_INSTANCES (see int8_gemm_instances.h): the
 // scale and bias epilogue for a floating output, the exact one for int32.
 #define GN_SM90A_INT8_DEFINE(out, cfg)                                                  \

@@ -42,4 +42,11 @@ void int8_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::T
 // "<out>_<config>" of every instantiated INT8 kernel, e.g. "int32_coop_128x256_c2".
 std::vector<std::string> int8_gemm_instances();
 
+// out = (A @ B with block scales) + bias: A (M, K) and B (K, N) E4M3, scale_A float32
+// (M, K/128) row-major, scale_B float32 (K/128, N/128) column-major, applied to each
+// 128-deep K block's partial product; N and K multiples of 128.
+void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Tensor& scale_A,
+                         const at::Tensor& scale_B, const std::optional<at::Tensor>& bias,
+                         const at::Tensor& out, int64_t max_swizzle);
+
 }  // namespace gn_kernels::sm90a

@@ -157,4 +157,11 @@ void exact_int8_mm_impl(const ScaledMmArgs& a, const char* op) {
   run_cutlass_gemm<typename G::Gemm>(args, a.A, op);
 }
 
+// Output element types by the names the instance lists use.
+namespace variant {
+using bf16 = cutlass::bfloat16_t;
+using fp16 = cutlass::half_t;
+using fp32 = float;
+}  // namespace variant
+
 }  // namespace gn_kernels::sm90a

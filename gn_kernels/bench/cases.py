@@ -163,6 +163,17 @@ def _make_cutlass_int8(scaled: bool):
     return make
 
 
+def _make_cutlass_block_scaled(M, N, K, device):
+    A, B = _fp8_operands(M, N, K, device)
+    # The orders the quantizers make and the kernel reads: (M, K/128) row-major, and the
+    # transpose of a weight's (N/128, K/128).
+    sA = _positive(M, K // 128, device=device)
+    sB = _positive(N // 128, K // 128, device=device).t()
+    A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
+    B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+    return Inputs(lambda: gn_kernels.cutlass_block_scaled_fp8_mm(A, B, sA, sB), A_deq, B_deq)
+
+
 PEERS = [
     Case("cublas_bf16", "bf16", FP32_ACC, _make_bf16, _needs()),
     Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
@@ -180,6 +191,8 @@ OURS = [
          _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise"),
     Case("cutlass_row_scaled_fp8_mm[fast_accum]", "fp8", HOPPER_FP8_FAST, _make_cutlass_row_scaled(True),
          _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise_fast_accum"),
+    Case("cutlass_block_scaled_fp8_mm", "fp8", HOPPER_FP8_PROMOTED, _make_cutlass_block_scaled,
+         _ours("cutlass_block_scaled_fp8_mm", 128, 128), peer="cublas_fp8_blockwise"),
     Case("cutlass_int8_mm", "int8", INT32_ACC, _make_cutlass_int8(False), _ours("cutlass_int8_mm", 16, 16),
          peer="cublas_int8"),
     # torch._int_mm applies no scales: the peer does less work than ours.

@@ -1,0 +1,20 @@
+// The instantiated SM90a block-scaled FP8 GEMMs, one translation unit each
+// (block_scaled_gemm_<out>_<config>.cu). One configuration until a sweep adds more.
+#pragma once
+
+#include "ops.h"
+
+#define GN_SM90A_BLOCK_SCALED_INSTANCES(X) \
+  X(bf16, coop_128x128_c2)                 \
+  X(fp16, coop_128x128_c2)                 \
+  X(fp32, coop_128x128_c2)
+
+#define GN_SM90A_BLOCK_SCALED_NAME(out, cfg) block_scaled_fp8_mm_##out##_##cfg
+
+namespace gn_kernels::sm90a {
+
+#define GN_DECLARE(out, cfg) void GN_SM90A_BLOCK_SCALED_NAME(out, cfg)(const ScaledMmArgs& args);
+GN_SM90A_BLOCK_SCALED_INSTANCES(GN_DECLARE)
+#undef GN_DECLARE
+
+}  // namespace gn_kernels::sm90a
