@@ -56,11 +56,16 @@ def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, 
     return M, N, K
 
 
+def _check_f32_beside(op: str, name: str, t: Tensor, like: Tensor) -> None:
+    """A float32 CUDA tensor on the device of ``like``."""
+    checks.check_cuda(op, name, t)
+    checks.check_same_device(op, A=like, **{name: t})
+    checks.check_dtype(op, name, t, [torch.float32])
+
+
 def _check_scale(op: str, name: str, scale: Tensor, vector_shape: tuple[int, int], like: Tensor) -> None:
     """A float32 scale of ``vector_shape`` ((M, 1) or (1, N)) or a single value (tensor-wise)."""
-    checks.check_cuda(op, name, scale)
-    checks.check_same_device(op, A=like, **{name: scale})
-    checks.check_dtype(op, name, scale, [torch.float32])
+    _check_f32_beside(op, name, scale, like)
     if tuple(scale.shape) != vector_shape and not (scale.numel() == 1 and scale.dim() <= 2):
         raise ValueError(
             f"{op}: {name} must have shape {vector_shape} (one scale per {'row' if vector_shape[1] == 1 else 'column'}) "
@@ -274,9 +279,7 @@ def _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[in
     checks.check_multiple(op, "N (B.shape[1])", N, BLOCK)
     checks.check_multiple(op, "K (A.shape[1])", K, BLOCK)
     for name, scale, shape in (("scale_A", scale_A, (M, K // BLOCK)), ("scale_B", scale_B, (K // BLOCK, N // BLOCK))):
-        checks.check_cuda(op, name, scale)
-        checks.check_same_device(op, A=A, **{name: scale})
-        checks.check_dtype(op, name, scale, [torch.float32])
+        _check_f32_beside(op, name, scale, A)
         if tuple(scale.shape) != shape:
             raise ValueError(f"{op}: {name} must have shape {shape}; got {tuple(scale.shape)}")
     _check_bias(op, A, bias, N)

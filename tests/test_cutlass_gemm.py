@@ -1,6 +1,4 @@
 import math
-import re
-from pathlib import Path
 
 import pytest
 import torch
@@ -8,9 +6,8 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from gn_kernels import cutlass_block_scaled_fp8_mm, cutlass_fp8_mm, cutlass_row_scaled_fp8_mm
 from gn_kernels.cutlass_gemm import block_scales_for_kernel, fp8_config_for, fp8_instance, row_scaled_fp8_mm_with_config
-from gn_kernels.heuristics import sm90a_fp8
 from gn_kernels.testing import HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, assert_gemm_close
-from kernels import fake_cuda, require_op
+from kernels import fake_cuda, require_op, tuned_fp8_instances
 
 FP8 = torch.float8_e4m3fn
 OUT_DTYPES = [torch.bfloat16, torch.float16, torch.float32]
@@ -309,16 +306,9 @@ def test_row_scaled_cuda_graph_and_compile():
 # ---- every tile configuration ---------------------------------------------------------------------
 
 
-def _tuned_instances() -> list[tuple[bool, str]]:
-    """(fast accumulation, configuration) of each tuned instance, read from the instance list."""
-    text = (Path(__file__).parents[1] / "csrc" / "sm90a" / "fp8_gemm_instances.h").read_text()
-    tuned = text[text.index("#define GN_SM90A_FP8_TUNED"):text.index("#define GN_SM90A_FP8_DEFAULT")]
-    return [(acc == "fast", c) for acc, c in re.findall(r"X\(out, (promoted|fast), e4m3, e4m3, (\w+)\)", tuned)]
-
-
 @pytest.mark.gpu
 @pytest.mark.parametrize("out_dtype", [torch.bfloat16, torch.float16])
-@pytest.mark.parametrize("fast,config", _tuned_instances(), ids=[f"{'fast' if f else 'promoted'}-{c}" for f, c in _tuned_instances()])
+@pytest.mark.parametrize("fast,config", tuned_fp8_instances(), ids=[f"{'fast' if f else 'promoted'}-{c}" for f, c in tuned_fp8_instances()])
 @pytest.mark.parametrize("M", [1, 7, 64, 129, 1000])
 def test_every_configuration_matches_reference(M, fast, config, out_dtype):
     # Swapped configurations put M on the kernel's N side and the scales on the other

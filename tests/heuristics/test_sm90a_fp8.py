@@ -1,23 +1,19 @@
 """The SM90a FP8 shape table names configurations that exist and covers every M."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from gn_kernels.heuristics import sm90a_fp8
-
-SM90A = Path(__file__).parents[2] / "csrc" / "sm90a"
+from kernels import SM90A_SOURCES, tuned_fp8_instances
 
 
 def _defined_configs() -> set[str]:
-    return set(re.findall(r"using (\w+) = GemmConfig<", (SM90A / "gemm_configs.h").read_text()))
+    return set(re.findall(r"using (\w+) = GemmConfig<", (SM90A_SOURCES / "gemm_configs.h").read_text()))
 
 
 def _tuned_instances(acc: str) -> set[str]:
-    text = (SM90A / "fp8_gemm_instances.h").read_text()
-    tuned = text[text.index("#define GN_SM90A_FP8_TUNED"):text.index("#define GN_SM90A_FP8_DEFAULT")]
-    return set(re.findall(rf"X\(out, {acc}, e4m3, e4m3, (\w+)\)", tuned))
+    return {config for fast, config in tuned_fp8_instances() if fast == (acc == "fast")}
 
 
 def test_table_names_defined_and_instantiated_configurations():
