@@ -16,7 +16,7 @@ import torch
 
 from gn_kernels.bench import report
 from gn_kernels.bench.cases import CASES
-from gn_kernels.bench.runner import environment, sweep
+from gn_kernels.bench.runner import copy_gbs, environment, sweep
 from gn_kernels.bench.shapes import PRESETS, parse_shapes
 
 
@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     cases, shapes = select_cases(args.kernels), parse_shapes(args.shapes)
     env = environment(device)
     results = sweep(cases, shapes, device)
-    print(report.markdown(results, env))
+    copy = copy_gbs()
+    print(report.markdown(results, env, copy))
     if args.json:
-        print(f"wrote {args.json} and {report.write(results, env, args.json)}", file=sys.stderr)
+        print(f"wrote {args.json} and {report.write(results, env, args.json, copy)}", file=sys.stderr)
     if args.plot:
         report.plot(results, env, args.plot)
     failed = [r for r in results if r.note.startswith("check failed")]

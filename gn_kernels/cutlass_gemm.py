@@ -13,7 +13,8 @@ from torch import Tensor
 
 from . import checks
 from .dispatch import kernel_module
-from .heuristics import sm90a_fp8, sm90a_int8
+from . import heuristics
+from .heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
 FP8_OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
@@ -98,9 +99,11 @@ _SHORT = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32", 
           torch.float8_e4m3fn: "e4m3", torch.float8_e5m2: "e5m2"}
 
 
-def fp8_config_for(M: int, N: int, K: int, a_dtype, b_dtype, out_dtype, fast_accum: bool) -> str:
-    """The tile configuration the shape table gives this GEMM."""
-    return sm90a_fp8.pick(M, N, K, _SHORT[out_dtype], _SHORT[a_dtype], _SHORT[b_dtype], fast_accum)
+def _chosen(config: str | None, max_swizzle: int | None, table_entry) -> tuple[str, int]:
+    """The forced configuration (with the default tile walk unless one is forced), else the table's."""
+    if config is None:
+        return heuristics.split(table_entry())
+    return config, heuristics.MAX_SWIZZLE if max_swizzle is None else max_swizzle
 
 
 def fp8_instance(A: Tensor, B: Tensor, out_dtype: torch.dtype, fast_accum: bool, config: str) -> str:
@@ -124,13 +127,11 @@ def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
         return empty
-    if config is None:
-        config = fp8_config_for(M, N, K, A.dtype, B.dtype, out_dtype, fast_accum)
+    config, max_swizzle = _chosen(config, max_swizzle, lambda: sm90a_fp8.pick(
+        M, N, K, _SHORT[out_dtype], _SHORT[A.dtype], _SHORT[B.dtype], fast_accum))
     out = A.new_empty((M, N), dtype=out_dtype)
     kernel_module(op, A.device).scaled_fp8_mm(
-        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config,
-        sm90a_fp8.MAX_SWIZZLE if max_swizzle is None else max_swizzle,
-    )
+        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config, max_swizzle)
     return out
 
 
@@ -200,13 +201,10 @@ def _run_int8(op, A, B, scale_A, scale_B, bias, out_dtype, config=None, max_swiz
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
         return empty
-    if config is None:
-        config = sm90a_int8.pick(M, N, K, _SHORT[out_dtype])
+    config, max_swizzle = _chosen(config, max_swizzle, lambda: sm90a_int8.pick(M, N, K, _SHORT[out_dtype]))
     out = A.new_empty((M, N), dtype=out_dtype)
     kernel_module(op, A.device).int8_mm(
-        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, config,
-        sm90a_fp8.MAX_SWIZZLE if max_swizzle is None else max_swizzle,
-    )
+        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, config, max_swizzle)
     return out
 
 
@@ -286,6 +284,25 @@ def _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[in
     return M, N, K
 
 
+def _run_block_scaled(A, B, scale_A, scale_B, bias, out_dtype, config=None, max_swizzle=None) -> Tensor:
+    M, N, K = A.shape[0], B.shape[1], A.shape[1]
+    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+        return empty
+    config, max_swizzle = _chosen(config, max_swizzle, lambda: sm90a_block_scaled.pick(M, N, K, _SHORT[out_dtype]))
+    sA, sB = block_scales_for_kernel(scale_A, scale_B)
+    out = A.new_empty((M, N), dtype=out_dtype)
+    kernel_module("cutlass_block_scaled_fp8_mm", A.device).block_scaled_fp8_mm(
+        A, B, sA, sB, _f32_vector(bias), out, config, max_swizzle)
+    return out
+
+
+def block_scaled_fp8_mm_with_config(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16, *, config: str,
+                                    max_swizzle: int | None = None) -> Tensor:
+    """cutlass_block_scaled_fp8_mm by a named tile configuration, for tests and sweeps."""
+    _check_block_scaled("cutlass_block_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return _run_block_scaled(A, B, scale_A, scale_B, bias, out_dtype, config, max_swizzle)
+
+
 def block_scales_for_kernel(scale_A: Tensor, scale_B: Tensor) -> tuple[Tensor, Tensor]:
     """The scales in the memory order the kernel reads: scale_A (M, K/128) row-major (K-major, as
     quantize_fp8_groupwise makes it) and scale_B (K/128, N/128) column-major (the transpose of the
@@ -310,14 +327,8 @@ def cutlass_block_scaled_fp8_mm(
     The kernel scales each 128-deep partial product as it accumulates in float32. Any M;
     N and K multiples of 128; bias (N,) bfloat16, float16 or float32.
     """
-    op = "cutlass_block_scaled_fp8_mm"
-    _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype)
-    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
-        return empty
-    sA, sB = block_scales_for_kernel(scale_A, scale_B)
-    out = A.new_empty((A.shape[0], B.shape[1]), dtype=out_dtype)
-    kernel_module(op, A.device).block_scaled_fp8_mm(A, B, sA, sB, _f32_vector(bias), out, sm90a_fp8.MAX_SWIZZLE)
-    return out
+    _check_block_scaled("cutlass_block_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return _run_block_scaled(A, B, scale_A, scale_B, bias, out_dtype)
 
 
 @cutlass_block_scaled_fp8_mm.register_fake

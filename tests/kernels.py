@@ -34,3 +34,12 @@ def tuned_fp8_instances() -> list[tuple[bool, str]]:
     text = (SM90A_SOURCES / "fp8_gemm_instances.h").read_text()
     tuned = text[text.index("#define GN_SM90A_FP8_TUNED"):text.index("#define GN_SM90A_FP8_DEFAULT")]
     return [(acc == "fast", c) for acc, c in re.findall(r"X\(out, (promoted|fast), e4m3, e4m3, (\w+)\)", tuned)]
+
+
+def scaled_instances(header: str) -> list[tuple[str, str]]:
+    """(out, configuration) of every instance in an INT8 or block-scaled list header: its
+    per-output template X(out, config) for bfloat16 and float16, then the entries it names."""
+    text = (SM90A_SOURCES / header).read_text()
+    templated = re.findall(r"^  X\(out, (\w+)\)", text, re.M)
+    listed = re.findall(r"^  X\((?!out,)(\w+), (\w+)\)", text, re.M)
+    return [(o, c) for o in ("bf16", "fp16") for c in templated] + listed

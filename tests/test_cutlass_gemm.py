@@ -4,8 +4,9 @@ import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from gn_kernels import cutlass_block_scaled_fp8_mm, cutlass_fp8_mm, cutlass_row_scaled_fp8_mm
-from gn_kernels.cutlass_gemm import block_scales_for_kernel, fp8_config_for, fp8_instance, row_scaled_fp8_mm_with_config
+from gn_kernels import cutlass_fp8_mm, cutlass_row_scaled_fp8_mm, heuristics
+from gn_kernels.cutlass_gemm import fp8_instance, row_scaled_fp8_mm_with_config
+from gn_kernels.heuristics import sm90a_fp8
 from gn_kernels.testing import HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, assert_gemm_close
 from kernels import fake_cuda, require_op, tuned_fp8_instances
 
@@ -343,81 +344,6 @@ def test_every_configuration_the_table_names_is_built():
     for out_dtype in (torch.bfloat16, torch.float16, torch.float32):
         for fast in (False, True):
             for M in (1, 64, 256, 1024, 10**6):
-                config = fp8_config_for(M, 16, 16, A.dtype, B.dtype, out_dtype, fast)
+                short = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32"}[out_dtype]
+                config, _ = heuristics.split(sm90a_fp8.pick(M, 16, 16, short, "e4m3", "e4m3", fast))
                 assert fp8_instance(A, B, out_dtype, fast, config) in built
-
-
-# ---- cutlass_block_scaled_fp8_mm --------------------------------------------------------------------
-
-
-def _fake_block_scaled(M=8, N=256, K=256, sA=None, sB=None):
-    A, B = fake_cuda(M, K, dtype=FP8), fake_cuda(N, K, dtype=FP8).t()
-    sA = fake_cuda(M, K // 128, dtype=torch.float32) if sA is None else sA
-    sB = fake_cuda(K // 128, N // 128, dtype=torch.float32) if sB is None else sB
-    return A, B, sA, sB
-
-
-def test_block_scaled_fake_shape_and_bad_inputs():
-    with FakeTensorMode():
-        out = cutlass_block_scaled_fp8_mm(*_fake_block_scaled(M=5), None, torch.float16)
-        assert out.shape == (5, 256) and out.dtype == torch.float16
-        with pytest.raises(ValueError, match=r"N \(B.shape\[1\]\) must be a multiple of 128; got 144"):
-            cutlass_block_scaled_fp8_mm(*_fake_block_scaled(N=144, sB=fake_cuda(2, 1, dtype=torch.float32)))
-        with pytest.raises(ValueError, match=r"scale_A must have shape \(8, 2\); got \(8, 1\)"):
-            cutlass_block_scaled_fp8_mm(*_fake_block_scaled(sA=fake_cuda(8, 1, dtype=torch.float32)))
-        with pytest.raises(ValueError, match=r"scale_B must have shape \(2, 2\); got \(2, 1\)"):
-            cutlass_block_scaled_fp8_mm(*_fake_block_scaled(sB=fake_cuda(2, 1, dtype=torch.float32)))
-        with pytest.raises(TypeError, match=r"B must have dtype float8_e4m3fn; got float8_e5m2"):
-            A, _, sA, sB = _fake_block_scaled()
-            cutlass_block_scaled_fp8_mm(A, fake_cuda(256, 256, dtype=E5M2).t(), sA, sB)
-
-
-def test_block_scales_reach_the_kernel_in_its_memory_order_with_their_values():
-    sA_m_major = torch.arange(6.0).reshape(2, 3).t()  # (3, 2) with M contiguous, as cuBLAS takes it
-    sB_row_major = torch.arange(6.0).reshape(2, 3)  # (K/128, N/128) row-major
-    sA, sB = block_scales_for_kernel(sA_m_major, sB_row_major)
-    assert sA.is_contiguous() and torch.equal(sA, sA_m_major)
-    assert sB.t().is_contiguous() and torch.equal(sB, sB_row_major)
-    kept_A, kept_B = torch.ones(3, 2), torch.ones(3, 2).t()
-    assert block_scales_for_kernel(kept_A, kept_B)[0].data_ptr() == kept_A.data_ptr()
-    assert block_scales_for_kernel(kept_A, kept_B)[1].data_ptr() == kept_B.data_ptr()
-
-
-def _expand(scale, rows, cols):
-    return scale.repeat_interleave(rows, 0).repeat_interleave(cols, 1)
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("out_dtype", OUT_DTYPES)
-@pytest.mark.parametrize("M", [1, 7, 64, 129, 1000, 4097])
-def test_block_scaled_matches_reference(M, out_dtype):
-    # Heavy-tailed scales (2**-8 .. 2**8) and one all-zero 128x128 block of B.
-    require_op("cutlass_block_scaled_fp8_mm")
-    torch.manual_seed(M)
-    N, K = 384, 1024
-    A, B = _operands(M, N, K)
-    B[:128, 128:256] = 0
-    sA = torch.exp2(torch.randint(-8, 9, (M, K // 128), device="cuda").float()) * (torch.rand(M, K // 128, device="cuda") + 0.5)
-    sB = torch.exp2(torch.randint(-8, 9, (N // 128, K // 128), device="cuda").float()).t()
-    bias = torch.randn(N, device="cuda", dtype=torch.bfloat16)
-    torch.full((M, N), math.nan, device="cuda", dtype=out_dtype)
-    out = cutlass_block_scaled_fp8_mm(A, B, sA, sB, bias, out_dtype)
-    A_deq = A.double() * _expand(sA.double(), 1, 128)
-    B_deq = B.double() * _expand(sB.double(), 128, 128)
-    assert_gemm_close(out, A_deq, B_deq, HOPPER_FP8_PROMOTED, bias=bias.float())
-
-
-@pytest.mark.gpu
-def test_block_scaled_takes_either_scale_order_and_graph_replay():
-    require_op("cutlass_block_scaled_fp8_mm")
-    A, B = _operands(33, 256, 512)
-    sA = torch.rand(33, 4, device="cuda") + 0.5
-    sB = torch.rand(4, 2, device="cuda") + 0.5
-    want = cutlass_block_scaled_fp8_mm(A, B, sA, sB.t().contiguous().t())
-    torch.testing.assert_close(cutlass_block_scaled_fp8_mm(A, B, sA.t().contiguous().t(), sB), want, rtol=0, atol=0)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        out = cutlass_block_scaled_fp8_mm(A, B, sA, sB)
-    sA.mul_(2)
-    graph.replay()
-    torch.testing.assert_close(out, cutlass_block_scaled_fp8_mm(A, B, sA, sB), rtol=0, atol=0)

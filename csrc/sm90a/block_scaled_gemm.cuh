@@ -11,36 +11,56 @@
 
 namespace gn_kernels::sm90a {
 
-template <class ElementD, class Config>
+template <Schedule S>
+struct BlockwiseKernel;
+template <>
+struct BlockwiseKernel<Schedule::Cooperative> {
+  using type = cutlass::gemm::KernelTmaWarpSpecializedCooperativeFP8Blockwise;
+};
+template <>
+struct BlockwiseKernel<Schedule::Pingpong> {
+  using type = cutlass::gemm::KernelTmaWarpSpecializedPingpongFP8Blockwise;
+};
+
+template <class ElementOut, class Config>
 struct BlockScaledFp8Gemm {
-  using E4M3 = cutlass::float_e4m3_t;
+  using ElementD = ElementOut;
+  using KernelA = cutlass::float_e4m3_t;
+  using KernelB = cutlass::float_e4m3_t;
+  // Not swapped: run transposed, the weight's 128x128 scale blocks would need 128-row kernel
+  // tiles, and at M = 1 swapped 128x16 and 128x64 stream-K tiles ran at 0.92x and 0.88x the
+  // speed of the 64x128 ping-pong on the H100 (benchmarks/results/h100_sxm_tune_sm90a.md).
+  static_assert(!Config::kSwapAB, "block-scaled configurations are not swapped");
+  static constexpr bool kSwap = false;
   // Both scale tensors K-major: scale_A (M, K/128) and scale_B as (N/128, K/128) row-major.
-  // K-major scale_A is read with cp.async, one row at a time, which lets M be anything; an
-  // M-major one would go through TMA, which needs M a multiple of 4.
+  // K-major scales are read with cp.async, one row at a time, which lets M be anything; an
+  // M-major scale_A would go through TMA, which needs M a multiple of 4.
   using ScaleConfig = cutlass::detail::Sm90BlockwiseScaleConfig<1, 128, 128, cute::GMMA::Major::K,
                                                                 cute::GMMA::Major::K>;
   using LayoutSFA = decltype(ScaleConfig::deduce_layoutSFA());
   using LayoutSFB = decltype(ScaleConfig::deduce_layoutSFB());
+  using LayoutD = cutlass::layout::RowMajor;
   static constexpr int kAlignmentD = 16 / sizeof(ElementD);
   using Epilogue = ScaledEpilogue<typename Config::TileShape, ElementD, false>;
 
   using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, typename Config::TileShape,
       typename Config::ClusterShape, cutlass::epilogue::collective::EpilogueTileAuto, float,
-      float, void, cutlass::layout::RowMajor, kAlignmentD, ElementD, cutlass::layout::RowMajor,
-      kAlignmentD, typename Config::EpilogueSchedule, typename Epilogue::Tree>::CollectiveOp;
+      float, void, LayoutD, kAlignmentD, ElementD, LayoutD, kAlignmentD,
+      typename Config::EpilogueSchedule, typename Epilogue::Tree>::CollectiveOp;
 
   using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, E4M3,
-      cute::tuple<cutlass::layout::RowMajor, LayoutSFA>, 16, E4M3,
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, KernelA,
+      cute::tuple<cutlass::layout::RowMajor, LayoutSFA>, 16, KernelB,
       cute::tuple<cutlass::layout::ColumnMajor, LayoutSFB>, 16, float, typename Config::TileShape,
       typename Config::ClusterShape,
       cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(
           sizeof(typename CollectiveEpilogue::SharedStorage))>,
-      cutlass::gemm::KernelTmaWarpSpecializedCooperativeFP8Blockwise>::CollectiveOp;
+      typename BlockwiseKernel<Config::kSchedule>::type>::CollectiveOp;
 
-  using Kernel = cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>,
-                                                      CollectiveMainloop, CollectiveEpilogue>;
+  using Kernel =
+      cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, CollectiveMainloop,
+                                           CollectiveEpilogue, typename Config::TileScheduler>;
   using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
 };
 
@@ -48,34 +68,18 @@ struct BlockScaledFp8Gemm {
 template <class ElementD, class Config>
 void block_scaled_fp8_mm_impl(const ScaledMmArgs& a) {
   using G = BlockScaledFp8Gemm<ElementD, Config>;
-  using Gemm = typename G::Gemm;
-  using Kernel = typename Gemm::GemmKernel;
   using Epi = typename G::Epilogue;
-  const int M = a.A.size(0), K = a.A.size(1), N = a.B.size(1);
-  const auto shape = cute::make_shape(M, N, K, 1);
-  typename Gemm::Arguments args{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {M, N, K, 1},
-      {static_cast<const cutlass::float_e4m3_t*>(a.A.data_ptr()),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideA{}, cute::make_shape(M, K, 1)),
-       static_cast<const cutlass::float_e4m3_t*>(a.B.data_ptr()),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, cute::make_shape(N, K, 1)),
-       float_ptr(a.scale_A), G::ScaleConfig::tile_atom_to_shape_SFA(shape), float_ptr(a.scale_B),
-       G::ScaleConfig::tile_atom_to_shape_SFB(shape)},
-      {{},
-       nullptr,
-       {},
-       static_cast<ElementD*>(a.out.data_ptr()),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideD{}, cute::make_shape(M, N, 1))}};
-  args.epilogue.thread = {vector_args<true, typename Epi::ScaleA>(nullptr, 1.0f, false),
-                          {vector_args<false, typename Epi::ScaleB>(nullptr, 1.0f, false), {}, {}},
-                          vector_args<false, typename Epi::Bias>(float_ptr(a.bias), 0.0f,
-                                                                 a.bias.has_value()),
-                          {}};
-  args.scheduler.max_swizzle_size = a.max_swizzle;
-  args.hw_info.device_id = a.A.get_device();
-  args.hw_info.sm_count = multiprocessor_count(a.A.get_device());
-  run_cutlass_gemm<Gemm>(args, a.A, "cutlass_block_scaled_fp8_mm");
+  auto args = gemm_arguments<G>(a);
+  args.mainloop.ptr_SFA = float_ptr(a.scale_A);
+  args.mainloop.ptr_SFB = float_ptr(a.scale_B);
+  args.mainloop.layout_SFA = G::ScaleConfig::tile_atom_to_shape_SFA(args.problem_shape);
+  args.mainloop.layout_SFB = G::ScaleConfig::tile_atom_to_shape_SFB(args.problem_shape);
+  args.epilogue.thread = {
+      vector_args<true, typename Epi::ScaleA>(nullptr, 1.0f, false),
+      {vector_args<false, typename Epi::ScaleB>(nullptr, 1.0f, false), {}, {}},
+      vector_args<false, typename Epi::Bias>(float_ptr(a.bias), 0.0f, a.bias.has_value()),
+      {}};
+  run_cutlass_gemm<typename G::Gemm>(args, a.A, "cutlass_block_scaled_fp8_mm");
 }
 
 }  // namespace gn_kernels::sm90a

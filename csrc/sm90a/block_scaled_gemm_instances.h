@@ -1,12 +1,17 @@
 // The instantiated SM90a block-scaled FP8 GEMMs, one translation unit each
-// (block_scaled_gemm_<out>_<config>.cu). One configuration until a sweep adds more.
+// (block_scaled_gemm_<out>_<config>.cu).
 #pragma once
 
 #include "ops.h"
 
+#define GN_SM90A_BLOCK_SCALED_TUNED(X, out) \
+  X(out, pingpong_64x128_c1)                \
+  X(out, coop_128x128_streamk)              \
+  X(out, coop_128x128_c2)
+
 #define GN_SM90A_BLOCK_SCALED_INSTANCES(X) \
-  X(bf16, coop_128x128_c2)                 \
-  X(fp16, coop_128x128_c2)                 \
+  GN_SM90A_BLOCK_SCALED_TUNED(X, bf16)     \
+  GN_SM90A_BLOCK_SCALED_TUNED(X, fp16)     \
   X(fp32, coop_128x128_c2)
 
 #define GN_SM90A_BLOCK_SCALED_NAME(out, cfg) block_scaled_fp8_mm_##out##_##cfg

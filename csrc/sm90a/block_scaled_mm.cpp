@@ -1,4 +1,5 @@
 #include <string>
+#include <vector>
 
 #include "block_scaled_gemm_instances.h"
 #include "scaled_mm_checks.h"
@@ -7,7 +8,7 @@ namespace gn_kernels::sm90a {
 
 void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Tensor& scale_A,
                          const at::Tensor& scale_B, const std::optional<at::Tensor>& bias,
-                         const at::Tensor& out, int64_t max_swizzle) {
+                         const at::Tensor& out, const std::string& config, int64_t max_swizzle) {
   constexpr const char* op = "block_scaled_fp8_mm";
   const std::optional<at::Tensor> none;
   checked_args(op, A, B, none, none, bias, out, max_swizzle);
@@ -24,12 +25,20 @@ void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Ten
               op, ": scale_B must be a column-major CUDA float32 (K/128, N/128) tensor");
   const std::optional<at::Tensor> sA = scale_A, sB = scale_B;
   const ScaledMmArgs args{A, B, sA, sB, bias, out, static_cast<int>(max_swizzle)};
-  const std::string key = out_name(op, out) + "_coop_128x128_c2";
+  const std::string key = out_name(op, out) + "_" + config;
 #define GN_MATCH(o, cfg) \
   if (key == #o "_" #cfg) return GN_SM90A_BLOCK_SCALED_NAME(o, cfg)(args);
   GN_SM90A_BLOCK_SCALED_INSTANCES(GN_MATCH)
 #undef GN_MATCH
   TORCH_CHECK(false, op, ": no kernel instance ", key);
+}
+
+std::vector<std::string> block_scaled_gemm_instances() {
+  return {
+#define GN_NAME(o, cfg) #o "_" #cfg,
+      GN_SM90A_BLOCK_SCALED_INSTANCES(GN_NAME)
+#undef GN_NAME
+  };
 }
 
 }  // namespace gn_kernels::sm90a

@@ -15,7 +15,6 @@
   X(out, promoted, e4m3, e4m3, coop_128x128_c2)       \
   X(out, fast, e4m3, e4m3, swap_pingpong_64x16)       \
   X(out, fast, e4m3, e4m3, pingpong_64x128_c1)        \
-  X(out, fast, e4m3, e4m3, pingpong_128x128_c2)       \
   X(out, fast, e4m3, e4m3, coop_128x256_c2)
 
 #define GN_SM90A_FP8_DEFAULT(X, out, acc, a, b) X(out, acc, a, b, coop_128x128_c2)

@@ -55,19 +55,21 @@ struct GemmConfig {
   using KernelSchedule = typename Schedules<S, FastAccum>::Kernel;
   using EpilogueSchedule = typename Schedules<S, false>::Epilogue;
   using TileScheduler = std::conditional_t<StreamK, cutlass::gemm::StreamKScheduler, void>;
+  static constexpr Schedule kSchedule = S;
   static constexpr bool kSwapAB = SwapAB;
 };
 
 namespace config {
-// Chosen by scripts/tune_fp8_gemm.py on the H100 (benchmarks/results/h100_sxm_tune_fp8.md),
-// from these and swapped cooperative stream-K tiles of 128x16, 128x32 and 128x64, which
-// no shape preferred. 128x256 and the 128-row ping-pong serve fast accumulation only:
-// promoting partial sums keeps a second float32 accumulator, 128 more registers a thread
-// for their 64x256 and 128x128 warpgroup tiles, and they ran at 0.25-0.32x cuBLAS.
+// Chosen by scripts/tune_sm90a_gemm.py on the H100 (benchmarks/results/h100_sxm_tune_sm90a.md
+// and the earlier h100_sxm_tune_fp8.md) over the Llama 3 shapes, from these and candidates no M
+// preferred: 128x128 ping-pong (0.95x the best at M = 1024 with fast accumulation and INT8),
+// 256x128 cooperative (0.99x at M = 4096), and swapped cooperative stream-K tiles of 128x16,
+// 128x32 and 128x64. 128x256 serves fast accumulation and INT8 only: promoting partial sums
+// keeps a second float32 accumulator, 128 more registers a thread for its 64x256 warpgroup
+// tile, and it ran at 0.25-0.32x cuBLAS.
 // name                    tile (kernel's M x N), cluster M, schedule, stream-K, swap A/B
 using coop_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Cooperative, false, false>;
 using coop_128x256_c2 = GemmConfig<128, 256, 2, Schedule::Cooperative, false, false>;
-using pingpong_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Pingpong, false, false>;
 using pingpong_64x128_c1 = GemmConfig<64, 128, 1, Schedule::Pingpong, false, false>;
 using coop_128x128_streamk = GemmConfig<128, 128, 1, Schedule::Cooperative, true, false>;
 using swap_pingpong_64x16 = GemmConfig<64, 16, 1, Schedule::Pingpong, false, true>;

@@ -1,8 +1,6 @@
 // The instantiated SM90a INT8 GEMMs, one translation unit each
 // (int8_gemm_<out>_<config>.cu): S8 x S8 with int32 accumulation, into bfloat16,
 // float16 or float32 through the scale and bias epilogue, or stored as exact int32.
-// Until an INT8 sweep exists they take the configurations the FP8 sweep chose for
-// fast accumulation, which like INT8 keeps its sums in the tensor cores.
 #pragma once
 
 #include "ops.h"
@@ -10,7 +8,6 @@
 #define GN_SM90A_INT8_SCALED(X, out) \
   X(out, swap_pingpong_64x16)        \
   X(out, pingpong_64x128_c1)         \
-  X(out, pingpong_128x128_c2)        \
   X(out, coop_128x256_c2)
 
 #define GN_SM90A_INT8_INSTANCES(X) \

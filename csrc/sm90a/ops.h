@@ -47,6 +47,9 @@ std::vector<std::string> int8_gemm_instances();
 // 128-deep K block's partial product; N and K multiples of 128.
 void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Tensor& scale_A,
                          const at::Tensor& scale_B, const std::optional<at::Tensor>& bias,
-                         const at::Tensor& out, int64_t max_swizzle);
+                         const at::Tensor& out, const std::string& config, int64_t max_swizzle);
+
+// "<out>_<config>" of every instantiated block-scaled FP8 kernel.
+std::vector<std::string> block_scaled_gemm_instances();
 
 }  // namespace gn_kernels::sm90a

@@ -111,21 +111,19 @@ typename G::Gemm::Arguments gemm_arguments(const ScaledMmArgs& a) {
   const int kernel_m = swap ? N : M, kernel_n = swap ? M : N;
   const void* kernel_a = swap ? a.B.data_ptr() : a.A.data_ptr();
   const void* kernel_b = swap ? a.A.data_ptr() : a.B.data_ptr();
-  typename G::Gemm::Arguments args{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {kernel_m, kernel_n, K, 1},
-      {static_cast<const typename G::KernelA*>(kernel_a),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideA{},
-                                        cute::make_shape(kernel_m, K, 1)),
-       static_cast<const typename G::KernelB*>(kernel_b),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideB{},
-                                        cute::make_shape(kernel_n, K, 1))},
-      {{},
-       nullptr,
-       {},
-       static_cast<typename G::ElementD*>(a.out.data_ptr()),
-       cutlass::make_cute_packed_stride(typename Kernel::StrideD{},
-                                        cute::make_shape(kernel_m, kernel_n, 1))}};
+  // Member by member: a block-scaled mainloop's arguments carry scale fields after these.
+  typename G::Gemm::Arguments args{};
+  args.mode = cutlass::gemm::GemmUniversalMode::kGemm;
+  args.problem_shape = {kernel_m, kernel_n, K, 1};
+  args.mainloop.ptr_A = static_cast<const typename G::KernelA*>(kernel_a);
+  args.mainloop.dA = cutlass::make_cute_packed_stride(typename Kernel::StrideA{},
+                                                      cute::make_shape(kernel_m, K, 1));
+  args.mainloop.ptr_B = static_cast<const typename G::KernelB*>(kernel_b);
+  args.mainloop.dB = cutlass::make_cute_packed_stride(typename Kernel::StrideB{},
+                                                      cute::make_shape(kernel_n, K, 1));
+  args.epilogue.ptr_D = static_cast<typename G::ElementD*>(a.out.data_ptr());
+  args.epilogue.dD = cutlass::make_cute_packed_stride(typename Kernel::StrideD{},
+                                                      cute::make_shape(kernel_m, kernel_n, 1));
   args.scheduler.max_swizzle_size = a.max_swizzle;
   args.hw_info.device_id = a.A.get_device();
   args.hw_info.sm_count = multiprocessor_count(a.A.get_device());

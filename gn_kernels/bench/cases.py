@@ -16,7 +16,7 @@ from torch import Tensor
 
 import gn_kernels
 
-from ..cutlass_gemm import row_scaled_fp8_mm_with_config
+from ..cutlass_gemm import block_scaled_fp8_mm_with_config, int8_mm_with_config, row_scaled_fp8_mm_with_config
 from ..dispatch import KernelUnavailableError, family_for
 from ..testing import FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation
 
@@ -38,6 +38,7 @@ class Case:
     make: Callable[[int, int, int, torch.device], Inputs]
     unsupported: Callable[[int, int, int, torch.device], str | None]
     peer: str | None = None  # the peer our kernel is compared with; None marks a peer itself
+    out_bytes: int = 2  # bytes per output element (bfloat16 unless the kernel returns int32)
 
     @property
     def is_peer(self) -> bool:
@@ -150,28 +151,42 @@ def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_sw
     return make
 
 
-def _make_cutlass_int8(scaled: bool):
+def _make_cutlass_int8(scaled: bool, config: str | None = None, max_swizzle: int | None = None):
     def make(M, N, K, device):
         A = torch.randint(-128, 128, (M, K), device=device, dtype=torch.int8)
         B = torch.randint(-128, 128, (N, K), device=device, dtype=torch.int8).t()
         if not scaled:
             return Inputs(lambda: gn_kernels.cutlass_int8_mm(A, B), A.double(), B.double())
         sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
-        return Inputs(lambda: gn_kernels.cutlass_row_scaled_int8_mm(A, B, sA, sB),
-                      A.double() * sA.double(), B.double() * sB.double())
+
+        def run():
+            if config is None:
+                return gn_kernels.cutlass_row_scaled_int8_mm(A, B, sA, sB)
+            return int8_mm_with_config(A, B, sA, sB, None, torch.bfloat16, config=config, max_swizzle=max_swizzle)
+
+        return Inputs(run, A.double() * sA.double(), B.double() * sB.double())
 
     return make
 
 
-def _make_cutlass_block_scaled(M, N, K, device):
-    A, B = _fp8_operands(M, N, K, device)
-    # The orders the quantizers make and the kernel reads: (M, K/128) row-major, and the
-    # transpose of a weight's (N/128, K/128).
-    sA = _positive(M, K // 128, device=device)
-    sB = _positive(N // 128, K // 128, device=device).t()
-    A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
-    B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
-    return Inputs(lambda: gn_kernels.cutlass_block_scaled_fp8_mm(A, B, sA, sB), A_deq, B_deq)
+def _make_cutlass_block_scaled(config: str | None = None, max_swizzle: int | None = None):
+    def make(M, N, K, device):
+        A, B = _fp8_operands(M, N, K, device)
+        # The orders the quantizers make and the kernel reads: (M, K/128) row-major, and the
+        # transpose of a weight's (N/128, K/128).
+        sA = _positive(M, K // 128, device=device)
+        sB = _positive(N // 128, K // 128, device=device).t()
+        A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
+        B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+
+        def run():
+            if config is None:
+                return gn_kernels.cutlass_block_scaled_fp8_mm(A, B, sA, sB)
+            return block_scaled_fp8_mm_with_config(A, B, sA, sB, config=config, max_swizzle=max_swizzle)
+
+        return Inputs(run, A_deq, B_deq)
+
+    return make
 
 
 PEERS = [
@@ -181,7 +196,7 @@ PEERS = [
     Case("cublas_fp8_rowwise_fast_accum", "fp8", HOPPER_FP8_FAST, _make_fp8_rowwise(True), _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
     Case("cublas_fp8_blockwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_blockwise, _needs(N_mult=128, K_mult=128, min_cc=(9, 0))),
     # torch._int_mm refuses M <= 16.
-    Case("cublas_int8", "int8", INT32_ACC, _make_int8, _needs(M_min=17, N_mult=8, K_mult=8)),
+    Case("cublas_int8", "int8", INT32_ACC, _make_int8, _needs(M_min=17, N_mult=8, K_mult=8), out_bytes=4),
 ]
 
 OURS = [
@@ -191,10 +206,10 @@ OURS = [
          _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise"),
     Case("cutlass_row_scaled_fp8_mm[fast_accum]", "fp8", HOPPER_FP8_FAST, _make_cutlass_row_scaled(True),
          _ours("cutlass_row_scaled_fp8_mm", 16, 16), peer="cublas_fp8_rowwise_fast_accum"),
-    Case("cutlass_block_scaled_fp8_mm", "fp8", HOPPER_FP8_PROMOTED, _make_cutlass_block_scaled,
+    Case("cutlass_block_scaled_fp8_mm", "fp8", HOPPER_FP8_PROMOTED, _make_cutlass_block_scaled(),
          _ours("cutlass_block_scaled_fp8_mm", 128, 128), peer="cublas_fp8_blockwise"),
     Case("cutlass_int8_mm", "int8", INT32_ACC, _make_cutlass_int8(False), _ours("cutlass_int8_mm", 16, 16),
-         peer="cublas_int8"),
+         peer="cublas_int8", out_bytes=4),
     # torch._int_mm applies no scales: the peer does less work than ours.
     Case("cutlass_row_scaled_int8_mm", "int8", INT32_ACC, _make_cutlass_int8(True),
          _ours("cutlass_row_scaled_int8_mm", 16, 16), peer="cublas_int8"),
@@ -203,8 +218,14 @@ OURS = [
 CASES = {c.name: c for c in PEERS + OURS}
 
 
-def row_scaled_config_case(config: str, fast_accum: bool, max_swizzle: int | None = None) -> Case:
-    """cutlass_row_scaled_fp8_mm forced to one tile configuration (and tile walk), for the tuning sweep."""
-    return Case(f"{config}[fast_accum]" if fast_accum else config, "fp8", HOPPER_FP8_FAST if fast_accum else HOPPER_FP8_PROMOTED,
-                _make_cutlass_row_scaled(fast_accum, config, max_swizzle), _ours("cutlass_row_scaled_fp8_mm", 16, 16),
-                peer="cublas_fp8_rowwise_fast_accum" if fast_accum else "cublas_fp8_rowwise")
+def config_case(kernel: str, config: str, max_swizzle: int | None = None) -> Case:
+    """One of our SM90a kernels (a name in OURS) forced to one tile configuration and tile walk,
+    for the tuning sweep; it keeps the kernel's peer and accumulation."""
+    base = CASES[kernel]
+    make = {
+        "cutlass_row_scaled_fp8_mm": _make_cutlass_row_scaled(False, config, max_swizzle),
+        "cutlass_row_scaled_fp8_mm[fast_accum]": _make_cutlass_row_scaled(True, config, max_swizzle),
+        "cutlass_row_scaled_int8_mm": _make_cutlass_int8(True, config, max_swizzle),
+        "cutlass_block_scaled_fp8_mm": _make_cutlass_block_scaled(config, max_swizzle),
+    }[kernel]
+    return Case(f"{kernel}<{config}/s{max_swizzle}>", base.fmt, base.accumulation, make, base.unsupported, base.peer)

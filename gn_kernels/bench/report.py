@@ -84,29 +84,75 @@ def long_table(results: list[Result], gpu: str) -> str:
                     tablefmt="github", disable_numparse=True)
 
 
-def geomean_ratios(results: list[Result]) -> dict[str, float]:
-    """Geometric mean of each of our kernels' ratio to its peer, over shapes where both ran."""
+# M ranges the means are taken over: decode, middle, and large (prefill and training) sizes.
+M_BUCKETS = {"M ≤ 16": (1, 16), "17 ≤ M < 512": (17, 511), "M ≥ 512": (512, None)}
+# Our kernels also compared with another of ours: block scaling should cost little beside row scaling.
+OWN_PAIRS = [("cutlass_block_scaled_fp8_mm", "cutlass_row_scaled_fp8_mm")]
+
+
+def _geomean(xs: list[float]) -> float | None:
+    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
+
+
+def _ratio_to(r: Result, other: str, index: dict) -> float | None:
+    o = index.get((other, r.M, r.N, r.K))
+    return None if r.tflops is None or o is None or o.tflops is None else r.tflops / o.tflops
+
+
+def geomean_table(results: list[Result]) -> str:
+    """Geometric means of each of our kernels' speed ratio to its peer (and OWN_PAIRS), over the
+    non-square shapes where both ran, by M range, and over all shapes."""
     index = _index(results)
-    logs: dict[str, list[float]] = defaultdict(list)
-    for r in results:
-        x = peer_ratio(r, index)
-        if x is not None:
-            logs[r.kernel].append(math.log(x))
-    return {k: math.exp(sum(v) / len(v)) for k, v in logs.items()}
+    pairs = [(k, c.peer) for k, c in CASES.items() if not c.is_peer] + OWN_PAIRS
+    rows = []
+    for kernel, other in pairs:
+        mine = [r for r in results if r.kernel == kernel]
+        if not mine:
+            continue
+        cells = []
+        for lo, hi in M_BUCKETS.values():
+            xs = [x for r in mine if not r.M == r.N == r.K and lo <= r.M and (hi is None or r.M <= hi)
+                  if (x := _ratio_to(r, other, index)) is not None]
+            cells.append(_fmt(_geomean(xs), "{:.3f}×"))
+        everything = [x for r in mine if (x := _ratio_to(r, other, index)) is not None]
+        rows.append([kernel, other, *cells, _fmt(_geomean(everything), "{:.3f}×")])
+    return ("Geometric means of the speed ratio, over the non-square shapes by M, and over every shape\n\n"
+            + tabulate(rows, headers=["kernel", "× of", *M_BUCKETS, "all shapes"], tablefmt="github",
+                       disable_numparse=True))
 
 
-def markdown(results: list[Result], env: dict) -> str:
+def decode_bandwidth_table(results: list[Result], copy: float) -> str:
+    """For M ≤ 16 on the largest weight (N × K) swept: bytes moved (both operands read once, the
+    output written once) per second, against a device-to-device copy measured in the same run."""
+    decode = [r for r in results if r.M <= 16 and r.us is not None and not r.M == r.N == r.K]
+    if not decode:
+        return ""
+    N, K = max({(r.N, r.K) for r in decode}, key=lambda nk: nk[0] * nk[1])
+    rows = []
+    for r in sorted((r for r in decode if (r.N, r.K) == (N, K)), key=lambda r: (r.M, r.kernel)):
+        case = CASES[r.kernel]
+        operand = 2 if case.fmt == "bf16" else 1
+        gbs = ((r.M + r.N) * r.K * operand + r.M * r.N * case.out_bytes) / r.us / 1e3
+        rows.append([r.kernel, r.M, f"{r.us:.1f}", f"{gbs:.0f}", f"{100 * gbs / copy:.1f}"])
+    return (f"Decode bandwidth on the largest weight, N={N}, K={K}; device-to-device copy in the same run: "
+            f"{copy:.0f} GB/s\n\n" + tabulate(rows, headers=["kernel", "M", "µs", "GB/s", "% of copy"],
+                                              tablefmt="github", disable_numparse=True))
+
+
+def markdown(results: list[Result], env: dict, copy: float | None = None) -> str:
     head = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
             "GPU time from CUDA-graph replay, L2 flushed before each call, median; every output checked against the float64 reference first.")
-    means = geomean_ratios(results)
-    mean_lines = "\n".join(f"- {k}: {v:.3f}× its peer (geometric mean)" for k, v in means.items())
-    return "\n\n".join([head, mean_lines, summary_tables(results, env["gpu"]), "All rows:",
+    parts = [head, geomean_table(results)]
+    if copy is not None:
+        parts.append(decode_bandwidth_table(results, copy))
+    return "\n\n".join([*filter(None, parts), summary_tables(results, env["gpu"]), "All rows:",
                         long_table(results, env["gpu"])]) + "\n"
 
 
-def write(results: list[Result], env: dict, json_path: Path) -> Path:
+def write(results: list[Result], env: dict, json_path: Path, copy: float | None = None) -> Path:
     """``json_path`` in the committed shape, and the printed tables as .md beside it."""
-    return write_pair(json_path, env, [r.as_row() for r in results if r.us is not None], markdown(results, env))
+    env = env if copy is None else {**env, "copy_gbs": copy}
+    return write_pair(json_path, env, [r.as_row() for r in results if r.us is not None], markdown(results, env, copy))
 
 
 def write_pair(json_path: Path, env: dict, rows: list[dict], text: str) -> Path:

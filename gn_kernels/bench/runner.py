@@ -41,6 +41,14 @@ def check_rows(M: int, device: torch.device) -> torch.Tensor:
 L2_FLUSH_BYTES = 256 << 20  # five times the 50 MB L2 of an H100
 
 
+def copy_gbs(nbytes: int = 1 << 30) -> float:
+    """Device-to-device copy bandwidth in GB/s (bytes read plus bytes written): the realistic
+    ceiling of a kernel that streams its operands once."""
+    src = torch.empty(nbytes, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+    return 2 * nbytes / time_us(lambda: dst.copy_(src)) / 1e3
+
+
 def time_us(fn) -> float:
     """GPU time of fn in µs, L2 flushed before each call. CUDA graphs of `reps` (flush, fn) pairs
     and of `reps` flushes alone are replayed `trials` times; the median difference, per call.

@@ -32,8 +32,21 @@ def test_ratio_is_to_the_peer_at_the_same_shape():
     index = report._index(_results())
     assert report.peer_ratio(_results()[1], index) == 1718.0 / 1374.4
     assert report.peer_ratio(_results()[0], index) is None
-    means = report.geomean_ratios(_results())
-    assert abs(means["cutlass_fp8_mm"] - ((1718.0 / 1374.4) * (42.9 / 53.7)) ** 0.5) < 1e-12
+
+
+
+def test_geomeans_by_m_range_leave_squares_out_of_the_ranges():
+    row = next(line for line in report.geomean_table(_results()).splitlines() if line.startswith("| cutlass_fp8_mm"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # M = 16 (non-square) alone in "M ≤ 16", no shape in the other ranges, both shapes in "all".
+    assert cells[2:] == [f"{42.9 / 53.7:.3f}×", "", "", f"{((1718.0 / 1374.4) * (42.9 / 53.7)) ** 0.5:.3f}×"]
+
+
+def test_decode_bandwidth_counts_operands_and_output_against_the_copy():
+    text = report.decode_bandwidth_table(_results(), copy=3000.0)
+    # cutlass_fp8_mm at M = 16: (16 + 4096) * 4096 one-byte operand bytes + 16 * 4096 bf16 outputs in 12.5 us.
+    gbs = ((16 + 4096) * 4096 + 16 * 4096 * 2) / 12.5 / 1e3
+    assert f"| {gbs:.0f} " in text and f"{100 * gbs / 3000:.1f}" in text and "3000 GB/s" in text
 
 
 def test_summary_keeps_seed_shape_with_peer_ratio_and_peak():

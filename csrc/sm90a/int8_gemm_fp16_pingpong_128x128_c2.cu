@@ -1,3 +1,0 @@
-#include "int8_gemm.cuh"
-
-GN_SM90A_INT8_DEFINE(fp16, pingpong_128x128_c2)

@@ -1,0 +1,150 @@
+"""Sweep the tile configurations of the SM90a GEMMs over shapes, beside their cuBLAS peers in
+the same run, to fill the shape tables of gn_kernels/heuristics/.
+
+    python scripts/tune_sm90a_gemm.py --kernels cutlass_block_scaled_fp8_mm --swizzles 1,4 --json out.json
+
+Kernels: cutlass_row_scaled_fp8_mm (promoted accumulation), cutlass_row_scaled_fp8_mm[fast_accum],
+cutlass_row_scaled_int8_mm and cutlass_block_scaled_fp8_mm, each swept over the configurations
+its extension built for bfloat16 output, at each tile-walk width (named <config>/s<width>, as
+the tables write them). Every output is checked against the float64 reference before it is
+timed. Printed: per kernel and M, each configuration's geometric-mean time relative to the
+fastest configuration of each shape (1.000 = fastest everywhere) over the (N, K) pairs, the
+best per M beside the table's pick, and the peer's speed relative to that best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+from tabulate import tabulate
+
+from gn_kernels import heuristics
+from gn_kernels.bench.cases import CASES, config_case
+from gn_kernels.bench.report import write_pair
+from gn_kernels.bench.runner import Result, environment, measure
+from gn_kernels.bench.shapes import parse_shapes
+from gn_kernels.dispatch import kernel_module
+from gn_kernels.heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
+
+SWAP_MAX_M = 256  # swapped configurations put M on a narrow tile side: no use beyond this
+
+# kernel -> (the extension's instance lister, the prefix of its bfloat16 instances, the table's pick)
+FAMILIES = {
+    "cutlass_row_scaled_fp8_mm": ("fp8_gemm_instances", "bf16_promoted_e4m3_e4m3_",
+                                  lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", False)),
+    "cutlass_row_scaled_fp8_mm[fast_accum]": ("fp8_gemm_instances", "bf16_fast_e4m3_e4m3_",
+                                              lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", True)),
+    "cutlass_row_scaled_int8_mm": ("int8_gemm_instances", "bf16_", lambda M, N, K: sm90a_int8.pick(M, N, K, "bf16")),
+    "cutlass_block_scaled_fp8_mm": ("block_scaled_gemm_instances", "bf16_",
+                                    lambda M, N, K: sm90a_block_scaled.pick(M, N, K, "bf16")),
+}
+
+
+def _configs(kernel: str) -> list[str]:
+    lister, prefix, _ = FAMILIES[kernel]
+    built = getattr(kernel_module(kernel.split("[")[0], torch.device("cuda")), lister)()
+    return [name[len(prefix):] for name in built if name.startswith(prefix)]
+
+
+def _entry(entry: str) -> str:
+    config, width = heuristics.split(entry)
+    return f"{config}/s{width}"
+
+
+def sweep_shape(kernel, M, N, K, swizzles, device, rows) -> tuple[dict[str, float], float | None]:
+    """Times (µs) of every configuration of ``kernel`` at one shape, and the peer's."""
+    peer = measure(CASES[CASES[kernel].peer], M, N, K, device)
+    rows.append({**peer.as_row(), "note": peer.note})
+    times = {}
+    for config in _configs(kernel):
+        if config.startswith("swap") and M > SWAP_MAX_M:
+            continue
+        for width in swizzles:
+            case = config_case(kernel, config, width)
+            try:
+                r = measure(case, M, N, K, device)
+            except RuntimeError as e:  # a configuration that cannot run this shape loses, the sweep goes on
+                r = Result(case.name, False, M, N, K, note=f"failed: {str(e).splitlines()[0]}")
+            rows.append({**r.as_row(), "kernel": kernel, "config": config, "max_swizzle": width, "note": r.note})
+            if r.us is not None:
+                times[f"{config}/s{width}"] = r.us
+            torch.cuda.empty_cache()
+    return times, peer.us
+
+
+def summarize(kernel, per_shape) -> str:
+    """per_shape: {(M, N, K): (times, peer_us)} -> the tables described in the module docstring."""
+    logs, peer_logs = defaultdict(list), defaultdict(list)
+    for (M, N, K), (times, peer_us) in per_shape.items():
+        if not times:
+            continue
+        fastest = min(times.values())
+        for name, us in times.items():
+            logs[M, name].append(math.log(fastest / us))
+    Ms = sorted({m for m, _ in logs})
+    names = sorted({n for _, n in logs})
+    mean = {key: math.exp(sum(v) / len(v)) for key, v in logs.items() if len(v) == max(
+        len(w) for (m, _), w in logs.items() if m == key[0])}
+    table = [[n] + [f"{mean[m, n]:.3f}" if (m, n) in mean else "" for m in Ms] for n in names]
+    best_rows = []
+    for M in Ms:
+        best = max((n for n in names if (M, n) in mean), key=lambda n: mean[M, n])
+        pick = _entry(FAMILIES[kernel][2](M, 4096, 4096))
+        for (m, N, K), (times, peer_us) in per_shape.items():
+            if m == M and peer_us and best in times:
+                peer_logs[M].append(math.log(peer_us / times[best]))
+        vs_peer = f"{math.exp(sum(peer_logs[M]) / len(peer_logs[M])):.3f}" if peer_logs[M] else "no peer"
+        best_rows.append([M, best, f"{mean[M, best]:.3f}", pick, f"{mean.get((M, pick), float('nan')):.3f}", vs_peer])
+    return (f"## {kernel}\n\ngeometric mean over (N, K) of (fastest configuration's time / this one's), by M\n\n"
+            + tabulate(table, headers=["config", *Ms], tablefmt="github") + "\n\nbest per M\n\n"
+            + tabulate(best_rows, headers=["M", "best", "score", "table's pick", "score", f"× {CASES[kernel].peer}"],
+                       tablefmt="github"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kernels", default=",".join(FAMILIES))
+    parser.add_argument("--shapes", default="llama3-8b,llama3-70b")
+    parser.add_argument("--max-m", type=int, default=None, help="leave out shapes with a larger M")
+    parser.add_argument("--swizzles", default=str(heuristics.MAX_SWIZZLE),
+                        help="comma-separated tile-walk widths to time each configuration at (1, 2, 4, 8)")
+    parser.add_argument("--budget-s", type=float, default=None, help="start no shape after this many seconds")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("tune_sm90a_gemm.py needs a CUDA GPU", file=sys.stderr)
+        return 2
+    kernels = args.kernels.split(",")
+    unknown = [k for k in kernels if k not in FAMILIES]
+    if unknown:
+        parser.error(f"unknown kernels {unknown}; choose among {list(FAMILIES)}")
+    swizzles = [int(s) for s in args.swizzles.split(",")]
+    shapes = [s for s in parse_shapes(args.shapes) if args.max_m is None or s[0] <= args.max_m]
+    device, start, rows, texts = torch.device("cuda"), time.monotonic(), [], []
+    for kernel in kernels:
+        per_shape = {}
+        for M, N, K in shapes:
+            if args.budget_s is not None and time.monotonic() - start > args.budget_s:
+                print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
+                break
+            per_shape[M, N, K] = sweep_shape(kernel, M, N, K, swizzles, device, rows)
+            times, _ = per_shape[M, N, K]
+            print(kernel, M, N, K, *(f"{n}={us:.1f}" for n, us in sorted(times.items(), key=lambda x: x[1])[:3]),
+                  flush=True)
+        texts.append(summarize(kernel, per_shape))
+        print(texts[-1], flush=True)
+    env = environment(device)
+    text = f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}\n\n" + "\n\n".join(texts)
+    if args.json:
+        write_pair(args.json, env, rows, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
