@@ -41,10 +41,11 @@ def check_rows(M: int, device: torch.device) -> torch.Tensor:
 L2_FLUSH_BYTES = 256 << 20  # five times the 50 MB L2 of an H100
 
 
-def copy_gbs(nbytes: int = 1 << 30) -> float:
-    """Device-to-device copy bandwidth in GB/s (bytes read plus bytes written): the realistic
-    ceiling of a kernel that streams its operands once."""
-    src = torch.empty(nbytes, dtype=torch.uint8, device="cuda")
+def copy_gbs(nbytes: int = 128 << 20) -> float:
+    """Device-to-device copy bandwidth in GB/s (bytes read plus bytes written) of a float32 buffer:
+    the realistic ceiling of a kernel that streams its operands once. On the H100 (2026-11-23) a
+    128 MiB copy measured 2956 GB/s and a 1 GiB one 2457: the default takes the higher, stricter one."""
+    src = torch.empty(nbytes // 4, dtype=torch.float32, device="cuda")
     dst = torch.empty_like(src)
     return 2 * nbytes / time_us(lambda: dst.copy_(src)) / 1e3
 
