@@ -11,6 +11,7 @@ from .cutlass_gemm import (
     cutlass_row_scaled_int8_mm,
 )
 from .dispatch import KernelUnavailableError
+from .triton_gemm import triton_mm
 
 try:
     __version__ = version("gn_kernels")
@@ -25,4 +26,5 @@ __all__ = [
     "cutlass_row_scaled_fp8_mm",
     "cutlass_row_scaled_int8_mm",
     "quant",
+    "triton_mm",
 ]

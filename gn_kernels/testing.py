@@ -57,7 +57,7 @@ class Accumulation:
     """
 
     name: str
-    kind: str  # "fp32", "fp8_promoted", "fp8_fast", "int32"
+    kind: str  # "fp32", "fp16", "fp8_promoted", "fp8_fast", "int32"
     promotion_k: int = 128
 
     def relative_error(self, K: int) -> float:
@@ -65,6 +65,8 @@ class Accumulation:
             return 0.0
         if self.kind == "fp32":
             return _gamma(K, UNIT_ROUNDOFF[torch.float32])
+        if self.kind == "fp16":  # each product and partial sum rounded to float16 (Higham's dot-product bound)
+            return _gamma(K, UNIT_ROUNDOFF[torch.float16])
         steps = math.ceil(K / FP8_WGMMA_K)
         if self.kind == "fp8_fast":
             return steps * HOPPER_FP8_STEP_ROUNDOFF
@@ -76,6 +78,7 @@ class Accumulation:
 
 
 FP32_ACC = Accumulation("float32", "fp32")
+FP16_ACC = Accumulation("float16", "fp16")
 INT32_ACC = Accumulation("int32", "int32")
 # CUTLASS's default SM90 FP8 mainloop moves partial sums to float32 once per
 # 128-deep K tile (4 WGMMA steps); the fast-accumulation one never does.

@@ -70,12 +70,23 @@ def cutlass_block_scaled_fp8_mm(device):
     ]
 
 
+def triton_mm(device):
+    a16, b16 = _x(40, 72, device=device, dtype=torch.float16), _x(24, 72, device=device, dtype=torch.float16).t()
+    return [
+        (_x(40, 72, device=device, dtype=torch.bfloat16), _x(72, 24, device=device, dtype=torch.bfloat16)),
+        (a16[::2], b16, torch.float32, torch.float16),  # strided A, column-major B, float16 accumulation
+        (_fp8(17, 64, device), _fp8(64, 32, device)),
+        (_int8(33, 48, device), _int8(16, 48, device).t()),
+    ]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
     "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
     "gn_kernels::cutlass_block_scaled_fp8_mm": cutlass_block_scaled_fp8_mm,
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
+    "gn_kernels::triton_mm": triton_mm,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_int8_rowwise": lambda d: [(_x(9, 100, device=d),)],
@@ -85,4 +96,6 @@ SAMPLES = {
     "gn_kernels::quantize_nvfp4": lambda d: [(_x(6, 32, device=d), torch.tensor(0.01, device=d))],
 }
 
-CPU_OPS = {name for name in SAMPLES if name.startswith("gn_kernels::quantize_")}
+# Quantizers run their reference on the CPU; the Triton GEMM runs there under TRITON_INTERPRET=1,
+# which tests/conftest.py sets on machines without a GPU.
+CPU_OPS = {name for name in SAMPLES if name.startswith("gn_kernels::quantize_")} | {"gn_kernels::triton_mm"}

@@ -1,0 +1,84 @@
+"""Triton GEMMs as torch custom ops: the portable half of the library, and the fallback where no
+CUTLASS kernel runs.
+
+``triton_mm(A, B, out_dtype=None, acc_dtype=None)`` multiplies A (M, K) by B (K, N) of one input
+dtype, with any strides:
+
+| inputs              | accumulation (acc_dtype)        | outputs (out_dtype)                     |
+|---------------------|---------------------------------|-----------------------------------------|
+| bfloat16            | float32                         | bfloat16 (default), float16, float32    |
+| float16             | float32 (default) or float16    | float16 (default), bfloat16, float32    |
+| float8 e4m3 or e5m2 | float32                         | bfloat16 (default), float16, float32    |
+| int8                | int32                           | int32                                   |
+
+float16 accumulation runs the tensor cores' FP16 MMA with FP16 accumulate, twice the rate of
+float32 accumulation on consumer GPUs and less accurate (each partial sum is rounded to float16).
+The kernels run on CUDA tensors, and on CPU tensors under TRITON_INTERPRET=1 (for tests).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import Tensor
+
+from . import checks
+
+F32, F16, BF16, I8, I32 = torch.float32, torch.float16, torch.bfloat16, torch.int8, torch.int32
+E4M3, E5M2 = torch.float8_e4m3fn, torch.float8_e5m2
+FLOAT_OUTPUTS = (BF16, F16, F32)
+# input dtype -> (accumulations, the default first), (outputs, the default first)
+MM_DTYPES: dict[torch.dtype, tuple[tuple[torch.dtype, ...], tuple[torch.dtype, ...]]] = {
+    BF16: ((F32,), FLOAT_OUTPUTS),
+    F16: ((F32, F16), (F16, BF16, F32)),
+    E4M3: ((F32,), FLOAT_OUTPUTS),
+    E5M2: ((F32,), FLOAT_OUTPUTS),
+    I8: ((I32,), (I32,)),
+}
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def _check_mm(op: str, A: Tensor, B: Tensor, out_dtype, acc_dtype) -> tuple[int, int, int, torch.dtype, torch.dtype]:
+    """Checks shared by the eager op and its fake kernel; returns M, N, K and the resolved dtypes."""
+    for name, t in (("A", A), ("B", B)):
+        if t.device.type != "cuda" and not (t.device.type == "cpu" and _interpreting()):
+            raise ValueError(f"{op}: {name} must be a CUDA tensor (or a CPU one under TRITON_INTERPRET=1); "
+                             f"got device {t.device}")
+        checks.check_dtype(op, name, t, list(MM_DTYPES))
+    checks.check_same_device(op, A=A, B=B)
+    if A.dtype != B.dtype:
+        raise TypeError(f"{op}: A and B must have the same dtype; got {A.dtype} and {B.dtype}")
+    M, N, K = checks.check_matmul_shapes(op, A, B)
+    accs, outs = MM_DTYPES[A.dtype]
+    acc_dtype = accs[0] if acc_dtype is None else acc_dtype
+    out_dtype = outs[0] if out_dtype is None else out_dtype
+    if acc_dtype not in accs:
+        raise TypeError(f"{op}: acc_dtype for {A.dtype} inputs must be one of {list(accs)}; got {acc_dtype}")
+    if out_dtype not in outs:
+        raise TypeError(f"{op}: out_dtype for {A.dtype} inputs must be one of {list(outs)}; got {out_dtype}")
+    return M, N, K, out_dtype, acc_dtype
+
+
+@torch.library.custom_op("gn_kernels::triton_mm", mutates_args=())
+def triton_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype | None = None, acc_dtype: torch.dtype | None = None) -> Tensor:
+    """A (M, K) @ B (K, N) in Triton, any strides; dtypes as the module's table gives them."""
+    M, N, K, out_dtype, acc_dtype = _check_mm("triton_mm", A, B, out_dtype, acc_dtype)
+    out = A.new_empty((M, N), dtype=out_dtype)
+    if M == 0 or N == 0:
+        return out
+    if K == 0:
+        return out.zero_()
+    from .triton_gemm_kernels import mm
+
+    mm(A, B, out, acc_dtype)
+    return out
+
+
+@triton_mm.register_fake
+def _(A, B, out_dtype=None, acc_dtype=None):
+    M, N, _, out_dtype, _ = _check_mm("triton_mm", A, B, out_dtype, acc_dtype)
+    return A.new_empty((M, N), dtype=out_dtype)
