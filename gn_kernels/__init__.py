@@ -11,7 +11,7 @@ from .cutlass_gemm import (
     cutlass_row_scaled_int8_mm,
 )
 from .dispatch import KernelUnavailableError
-from .triton_gemm import triton_mm
+from .triton_gemm import triton_mm, triton_scaled_mm
 
 try:
     __version__ = version("gn_kernels")
@@ -27,4 +27,5 @@ __all__ = [
     "cutlass_row_scaled_int8_mm",
     "quant",
     "triton_mm",
+    "triton_scaled_mm",
 ]

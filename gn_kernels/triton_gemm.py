@@ -13,7 +13,12 @@ dtype, with any strides:
 
 float16 accumulation runs the tensor cores' FP16 MMA with FP16 accumulate, twice the rate of
 float32 accumulation on consumer GPUs and less accurate (each partial sum is rounded to float16).
-The kernels run on CUDA tensors, and on CPU tensors under TRITON_INTERPRET=1 (for tests).
+
+``triton_scaled_mm(A, B, scale_A, scale_B, out_dtype, bias)`` takes INT8 or FP8 operands with
+float32 scales, row-wise or tile-wise as their shapes say (see its docstring).
+
+The kernels run on CUDA tensors, and on CPU tensors under TRITON_INTERPRET=1 (for tests). Their
+launch configurations (gn_kernels/heuristics/triton_mm.py) are not yet tuned on a GPU.
 """
 
 from __future__ import annotations
@@ -81,4 +86,73 @@ def triton_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype | None = None, acc_dt
 @triton_mm.register_fake
 def _(A, B, out_dtype=None, acc_dtype=None):
     M, N, _, out_dtype, _ = _check_mm("triton_mm", A, B, out_dtype, acc_dtype)
+    return A.new_empty((M, N), dtype=out_dtype)
+
+
+# ---- scaled ---------------------------------------------------------------------------------------
+
+SCALED_INPUTS = (I8, E4M3, E5M2)
+BIAS_DTYPES = (BF16, F16, F32)
+
+
+def _single(t: Tensor) -> bool:
+    return t.numel() == 1 and t.dim() <= 2
+
+
+def scale_groups(M: int, N: int, K: int, scale_A: Tensor, scale_B: Tensor, op: str = "triton_scaled_mm"):
+    """None for row-wise scales (scale_A (M, 1) or one value, scale_B (1, N) or one value); the group
+    sizes (QM, QN, QK) of tile-wise ones (scale_A (M/QM, K/QK), scale_B (K/QK, N/QN)); else ValueError."""
+    if (_single(scale_A) or tuple(scale_A.shape) == (M, 1)) and (_single(scale_B) or tuple(scale_B.shape) == (1, N)):
+        return None
+    if scale_A.dim() == 2 and scale_B.dim() == 2 and scale_A.shape[1] == scale_B.shape[0] and min(
+            *scale_A.shape, *scale_B.shape) > 0:
+        (gm, gk), gn = scale_A.shape, scale_B.shape[1]
+        if M % gm == 0 and N % gn == 0 and K % gk == 0 and (K // gk) % 16 == 0:
+            return M // gm, N // gn, K // gk
+    raise ValueError(
+        f"{op}: scales must be row-wise (scale_A (M, 1) = ({M}, 1) or one value, scale_B (1, N) = (1, {N}) or one "
+        f"value) or tile-wise (scale_A (M/QM, K/QK), scale_B (K/QK, N/QN), with QM, QN, QK dividing M, N, K and QK "
+        f"a multiple of 16); got scale_A {tuple(scale_A.shape)} and scale_B {tuple(scale_B.shape)}")
+
+
+def _check_scaled(op, A, B, scale_A, scale_B, out_dtype, bias):
+    for name, t in (("A", A), ("B", B)):
+        if t.dtype not in SCALED_INPUTS:
+            checks.check_dtype(op, name, t, SCALED_INPUTS)
+    M, N, K, _, _ = _check_mm(op, A, B, None, None)
+    checks.check_out_dtype(op, out_dtype, FLOAT_OUTPUTS)
+    for name, s in (("scale_A", scale_A), ("scale_B", scale_B)):
+        checks.check_dtype(op, name, s, [F32])
+        checks.check_same_device(op, A=A, **{name: s})
+    if bias is not None:
+        checks.check_dtype(op, "bias", bias, BIAS_DTYPES)
+        checks.check_same_device(op, A=A, bias=bias)
+        if tuple(bias.shape) != (N,):
+            raise ValueError(f"{op}: bias must have shape (N,) = ({N},); got {tuple(bias.shape)}")
+    return M, N, K, scale_groups(M, N, K, scale_A, scale_B, op)
+
+
+@torch.library.custom_op("gn_kernels::triton_scaled_mm", mutates_args=())
+def triton_scaled_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, out_dtype: torch.dtype = BF16,
+                     bias: Tensor | None = None) -> Tensor:
+    """(A @ B) with INT8 or FP8 operands (one dtype), dequantized by float32 scales whose shapes
+    give the granularity: row-wise, scale_A (M, 1) and scale_B (1, N) (or single values), applied
+    to the exact int32 or float32 sum; or tile-wise, scale_A (M/QM, K/QK) and scale_B (K/QK, N/QN)
+    (DeepSeek's QM=1, QK=QN=128, for one), applied to each K block's partial sum. Plus bias (N,),
+    cast to out_dtype (bfloat16, float16 or float32). Any strides; QK a multiple of 16."""
+    M, N, K, groups = _check_scaled("triton_scaled_mm", A, B, scale_A, scale_B, out_dtype, bias)
+    out = A.new_empty((M, N), dtype=out_dtype)
+    if M == 0 or N == 0:
+        return out
+    if K == 0:
+        return out.zero_() if bias is None else out.copy_(bias.expand(M, N))
+    from .triton_gemm_kernels import scaled_mm
+
+    scaled_mm(A, B, scale_A, scale_B, bias, out, groups)
+    return out
+
+
+@triton_scaled_mm.register_fake
+def _(A, B, scale_A, scale_B, out_dtype=BF16, bias=None):
+    M, N, _, _ = _check_scaled("triton_scaled_mm", A, B, scale_A, scale_B, out_dtype, bias)
     return A.new_empty((M, N), dtype=out_dtype)

@@ -80,6 +80,17 @@ def triton_mm(device):
     ]
 
 
+def triton_scaled_mm(device):
+    def f32(*shape):
+        return torch.rand(shape, device=device) + 0.5
+
+    return [
+        (_int8(9, 64, device), _int8(24, 64, device).t(), f32(9, 1) / 127, f32(1, 24) / 127),
+        (_fp8(5, 64, device), _fp8(64, 32, device), f32(), f32(1, 32), torch.float32, torch.randn(32, device=device)),
+        (_fp8(6, 64, device), _fp8(32, 64, device).t(), f32(6, 2), f32(2, 1), torch.float16),  # 1x32 and 32x32 tiles
+    ]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
@@ -87,6 +98,7 @@ SAMPLES = {
     "gn_kernels::cutlass_block_scaled_fp8_mm": cutlass_block_scaled_fp8_mm,
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
     "gn_kernels::triton_mm": triton_mm,
+    "gn_kernels::triton_scaled_mm": triton_scaled_mm,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_int8_rowwise": lambda d: [(_x(9, 100, device=d),)],
@@ -96,6 +108,6 @@ SAMPLES = {
     "gn_kernels::quantize_nvfp4": lambda d: [(_x(6, 32, device=d), torch.tensor(0.01, device=d))],
 }
 
-# Quantizers run their reference on the CPU; the Triton GEMM runs there under TRITON_INTERPRET=1,
+# Quantizers run their reference on the CPU; the Triton GEMMs run there under TRITON_INTERPRET=1,
 # which tests/conftest.py sets on machines without a GPU.
-CPU_OPS = {name for name in SAMPLES if name.startswith("gn_kernels::quantize_")} | {"gn_kernels::triton_mm"}
+CPU_OPS = {name for name in SAMPLES if name.startswith("gn_kernels::quantize_")} | {"gn_kernels::triton_mm", "gn_kernels::triton_scaled_mm"}

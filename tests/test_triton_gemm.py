@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from gn_kernels import triton_mm
+from gn_kernels import triton_mm, triton_scaled_mm
 from gn_kernels.heuristics import triton_mm as configs
-from gn_kernels.testing import FP16_ACC, FP32_ACC, HOPPER_FP8_PROMOTED, Accumulation, assert_gemm_close
+from gn_kernels.testing import FP16_ACC, FP32_ACC, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation, assert_gemm_close
 from kernels import fake_cuda
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -104,3 +104,89 @@ def test_cpu_tensors_need_the_interpreter(monkeypatch):
     monkeypatch.setenv("TRITON_INTERPRET", "0")
     with pytest.raises(ValueError, match=r"triton_mm: A must be a CUDA tensor \(or a CPU one under TRITON_INTERPRET=1\)"):
         triton_mm(torch.ones(2, 2, dtype=BF16), torch.ones(2, 2, dtype=BF16))
+
+
+# ---- triton_scaled_mm -------------------------------------------------------------------------------
+
+
+def _expand(scale, rows, cols):
+    return scale.double().repeat_interleave(rows, 0).repeat_interleave(cols, 1)
+
+
+def _accumulation(dtype, tilewise: bool) -> Accumulation:
+    if dtype == I8:  # row-wise: the int32 sum is exact; tile-wise: each exact block sum is scaled in float32
+        return FP32_ACC if tilewise else INT32_ACC
+    return _fp8_accumulation()
+
+
+@pytest.mark.parametrize("dtype", [I8, E4M3, E5M2])
+@pytest.mark.parametrize("M,N,K", [(1, 48, 64), (37, 20, 96)])
+@pytest.mark.parametrize("single_A,single_B", [(False, False), (True, False), (True, True)])
+def test_row_scaled_matches_reference(M, N, K, dtype, single_A, single_B):
+    torch.manual_seed(M + N + K)
+    A, B = _operand(M, K, dtype), _operand(N, K, dtype).t()
+    # int8 scales as quantize_int8_rowwise makes them (amax / 127), so sums fit float16.
+    unit = 1 / 127 if dtype == I8 else 1.0
+    sA = (torch.rand((1, 1) if single_A else (M, 1), device=DEVICE) + 0.5) * unit
+    sB = torch.tensor(0.75 * unit, device=DEVICE) if single_B else (torch.rand(1, N, device=DEVICE) + 0.5) * unit
+    bias = torch.randn(N, device=DEVICE, dtype=BF16)
+    out = triton_scaled_mm(A, B, sA, sB, F16, bias)
+    assert out.dtype == F16
+    assert_gemm_close(out, A.double() * sA.double(), B.double() * sB.double(), _accumulation(dtype, False),
+                      bias=bias.float())
+
+
+@pytest.mark.parametrize("dtype", [I8, E4M3])
+@pytest.mark.parametrize("groups", [(1, 128, 128), (2, 8, 32), (3, 1, 16)], ids=["deepseek", "2x8x32", "3x1x16"])
+@pytest.mark.parametrize("M", [1, 7, 45])
+def test_tile_scaled_matches_reference(M, groups, dtype):
+    qm, qn, qk = groups
+    M, N, K = M * qm, 256, 256
+    torch.manual_seed(M + qk)
+    A, B = _operand(M, K, dtype), _operand(N, K, dtype).t()
+    # Heavy-tailed scales (2**-6 .. 2**4), one per group.
+    sA = torch.exp2(torch.randint(-6, 5, (M // qm, K // qk), device=DEVICE).float())
+    sB = torch.exp2(torch.randint(-6, 5, (N // qn, K // qk), device=DEVICE).float()).t()  # a weight's, transposed
+    out = triton_scaled_mm(A, B, sA, sB, F32)
+    assert_gemm_close(out, A.double() * _expand(sA, qm, qk), B.double() * _expand(sB, qk, qn),
+                      _accumulation(dtype, True))
+
+
+def test_scaled_empty_k_gives_the_bias():
+    bias = torch.arange(4.0, device=DEVICE)
+    out = triton_scaled_mm(_operand(3, 0, I8), _operand(0, 4, I8), torch.ones(3, 1, device=DEVICE),
+                           torch.ones(1, 4, device=DEVICE), F32, bias)
+    assert torch.equal(out.cpu(), bias.cpu().expand(3, 4))
+
+
+def _scaled_fakes(M=8, N=32, K=64, dtype=E4M3):
+    return fake_cuda(M, K, dtype=dtype), fake_cuda(K, N, dtype=dtype)
+
+
+SCALED_BAD = [
+    ("bfloat16 operands", lambda: (fake_cuda(8, 64, dtype=BF16), fake_cuda(64, 32, dtype=BF16),
+                                   fake_cuda(8, 1, dtype=F32), fake_cuda(1, 32, dtype=F32)),
+     TypeError, r"triton_scaled_mm: A must have dtype"),
+    ("scales neither row- nor tile-wise", lambda: (*_scaled_fakes(), fake_cuda(8, 3, dtype=F32), fake_cuda(3, 32, dtype=F32)),
+     ValueError, r"scales must be row-wise .* got scale_A \(8, 3\) and scale_B \(3, 32\)"),
+    ("group of K not a multiple of 16", lambda: (*_scaled_fakes(), fake_cuda(8, 8, dtype=F32), fake_cuda(8, 4, dtype=F32)),
+     ValueError, r"QK\s+a multiple of 16"),
+    ("float16 scale", lambda: (*_scaled_fakes(), fake_cuda(8, 1, dtype=F16), fake_cuda(1, 32, dtype=F32)),
+     TypeError, r"scale_A must have dtype float32"),
+]
+
+
+@pytest.mark.parametrize("case", SCALED_BAD, ids=[c[0] for c in SCALED_BAD])
+def test_scaled_bad_input_raises_clear_error(case):
+    _, make, error, pattern = case
+    with FakeTensorMode(), pytest.raises(error, match=pattern):
+        triton_scaled_mm(*make())
+
+
+def test_scaled_bias_shape_is_checked_and_fake_gives_dtype():
+    with FakeTensorMode():
+        A, B = _scaled_fakes()
+        sA, sB = fake_cuda(8, 1, dtype=F32), fake_cuda(1, 32, dtype=F32)
+        assert triton_scaled_mm(A, B, sA, sB, F16).dtype == F16
+        with pytest.raises(ValueError, match=r"bias must have shape \(N,\) = \(32,\); got \(16,\)"):
+            triton_scaled_mm(A, B, sA, sB, BF16, fake_cuda(16, dtype=BF16))
