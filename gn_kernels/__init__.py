@@ -11,6 +11,7 @@ from .cutlass_gemm import (
     cutlass_row_scaled_int8_mm,
 )
 from .dispatch import KernelUnavailableError
+from .triton_attention import triton_attn, triton_scaled_qk_attn
 from .triton_gemm import triton_mm, triton_scaled_mm
 
 try:
@@ -26,6 +27,8 @@ __all__ = [
     "cutlass_row_scaled_fp8_mm",
     "cutlass_row_scaled_int8_mm",
     "quant",
+    "triton_attn",
     "triton_mm",
     "triton_scaled_mm",
+    "triton_scaled_qk_attn",
 ]

@@ -7,6 +7,7 @@ read only metadata, so they run unchanged on fake tensors and never sync.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 import torch
@@ -78,3 +79,15 @@ def check_matmul_shapes(op: str, A: torch.Tensor, B: torch.Tensor) -> tuple[int,
             f"{op}: A (M, K) and B (K, N) must agree on K; got A {tuple(A.shape)} and B {tuple(B.shape)}"
         )
     return A.shape[0], B.shape[1], A.shape[1]
+
+
+def triton_interpreting() -> bool:
+    """Whether Triton kernels run under its CPU interpreter (TRITON_INTERPRET=1), as the CPU tests do."""
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def check_triton_device(op: str, name: str, t: torch.Tensor) -> None:
+    """A CUDA tensor, or a CPU one when Triton's interpreter runs the kernels."""
+    if t.device.type != "cuda" and not (t.device.type == "cpu" and triton_interpreting()):
+        raise ValueError(f"{op}: {name} must be a CUDA tensor (or a CPU one under TRITON_INTERPRET=1); "
+                         f"got device {t.device}")

@@ -132,6 +132,11 @@ def check_gemm(
         ref = ref + bias.to(torch.float64)
         abs_bias = bias.to(torch.float64).abs()
     bound = gemm_error_bound(ref, abs_ref, A.shape[-1], out.dtype, acc, abs_bias)
+    return _compare(out, ref, bound, f"accumulation = {acc.name}")
+
+
+def _compare(out: Tensor, ref: Tensor, bound: Tensor, what: str) -> GemmCheck:
+    """Elementwise |out - ref| against ``bound``; ``what`` names the accumulation in the report."""
     got = out.to(torch.float64)
     err = (got - ref).abs()
     finite = bool(torch.isfinite(got).all())
@@ -143,7 +148,7 @@ def check_gemm(
     ok = finite and worst <= 1.0
     detail = (
         f"{'ok' if ok else 'MISMATCH'}: worst |out-ref|/bound = {worst:.3g}, "
-        f"relative Frobenius error = {rel:.3g}, finite = {finite}, accumulation = {acc.name}"
+        f"relative Frobenius error = {rel:.3g}, finite = {finite}, {what}"
     )
     if not ok and ratio.numel():
         idx = tuple(int(i) for i in torch.unravel_index(ratio.argmax(), ratio.shape))
@@ -157,3 +162,41 @@ def assert_gemm_close(
     result = check_gemm(out, A, B, acc, rows, bias)
     if not result.ok:
         raise AssertionError(str(result))
+
+
+# ---- attention -------------------------------------------------------------------------------------
+
+# Relative error of the GPU's approximate exp2 (ex2.approx: 2 ulp of float32) and of one float32
+# division or multiplication, with room to spare.
+EXP2_ROUNDOFF = 2.0**-21
+
+
+def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, qk_acc: Accumulation,
+                    scale_q: Tensor | None = None, scale_k: Tensor | None = None) -> GemmCheck:
+    """Compare a flash-attention output with the float64 attention of the dequantized inputs.
+
+    The bound per output element, with P = softmax(S) of the exact scores S (natural-log units):
+    the kernel's scores err by at most delta_ij = e_qk(D) * |S|_ij + 4u |S_ij| (|S| from |q| |k|,
+    e_qk the QK product's accumulation bound, 4u the scale roundings), so each p_j is off by a
+    factor within exp(+-2 max_j delta_ij); add p's rounding to v's dtype (u_v), the exp2
+    approximation and the float32 sums over len_kv (gamma(L)). A relative error e on each p_j moves
+    the normalized output by at most 2e/(1-e) * sum_j p_j |v_j|; the output cast adds u_out |ref|.
+    """
+    B, H, Lq, D = q.shape
+    group = H // k.shape[1]
+    q64 = q.to(torch.float64) * (1 if scale_q is None else scale_q.to(torch.float64)[..., None])
+    k64 = k.to(torch.float64) * (1 if scale_k is None else scale_k.to(torch.float64)[..., None])
+    k64, v64 = k64.repeat_interleave(group, 1), v.to(torch.float64).repeat_interleave(group, 1)
+    scale = 1 / math.sqrt(D)
+    s, abs_s = q64 @ k64.transpose(-1, -2) * scale, q64.abs() @ k64.abs().transpose(-1, -2) * scale
+    keep = torch.ones(Lq, k.shape[2], dtype=torch.bool, device=q.device)
+    if causal:
+        keep = keep.tril()
+    p = torch.softmax(s.masked_fill(~keep, -math.inf), -1)
+    ref, abs_pv = p @ v64, p @ v64.abs()
+    u32 = UNIT_ROUNDOFF[torch.float32]
+    delta = torch.where(keep, qk_acc.relative_error(D) * abs_s + 4 * u32 * s.abs(), 0).amax(-1, keepdim=True)
+    e = torch.expm1(2 * delta) + UNIT_ROUNDOFF[v.dtype] + EXP2_ROUNDOFF + _gamma(k.shape[2], u32)
+    u_out = UNIT_ROUNDOFF[out.dtype]
+    bound = (2 * e / (1 - e) + _gamma(k.shape[2], u32)) * abs_pv * (1 + u_out) + u_out * ref.abs() + torch.finfo(out.dtype).tiny
+    return _compare(out, ref, bound, f"QK accumulation = {qk_acc.name}")

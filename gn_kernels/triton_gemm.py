@@ -23,8 +23,6 @@ launch configurations (gn_kernels/heuristics/triton_mm.py) are not yet tuned on 
 
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import Tensor
 
@@ -43,16 +41,10 @@ MM_DTYPES: dict[torch.dtype, tuple[tuple[torch.dtype, ...], tuple[torch.dtype, .
 }
 
 
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET") == "1"
-
-
 def _check_mm(op: str, A: Tensor, B: Tensor, out_dtype, acc_dtype) -> tuple[int, int, int, torch.dtype, torch.dtype]:
     """Checks shared by the eager op and its fake kernel; returns M, N, K and the resolved dtypes."""
     for name, t in (("A", A), ("B", B)):
-        if t.device.type != "cuda" and not (t.device.type == "cpu" and _interpreting()):
-            raise ValueError(f"{op}: {name} must be a CUDA tensor (or a CPU one under TRITON_INTERPRET=1); "
-                             f"got device {t.device}")
+        checks.check_triton_device(op, name, t)
         checks.check_dtype(op, name, t, list(MM_DTYPES))
     checks.check_same_device(op, A=A, B=B)
     if A.dtype != B.dtype:

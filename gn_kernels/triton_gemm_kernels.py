@@ -4,12 +4,12 @@ there; launch configurations in gn_kernels/heuristics/triton_mm.py."""
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 import triton
 import triton.language as tl
 
+from .checks import triton_interpreting
 from .heuristics import triton_mm as configs
 
 _TL = {torch.float32: tl.float32, torch.float16: tl.float16, torch.int32: tl.int32}
@@ -69,7 +69,7 @@ def _output_target(out: torch.Tensor, interpreting: bool) -> torch.Tensor:
 def mm(A: torch.Tensor, B: torch.Tensor, out: torch.Tensor, acc_dtype: torch.dtype) -> None:
     """out (M, N) = A (M, K) @ B (K, N), accumulated in acc_dtype, on torch's current stream."""
     (M, K), N = A.shape, B.shape[1]
-    interpreting = os.environ.get("TRITON_INTERPRET") == "1"
+    interpreting = triton_interpreting()
     cfg = configs.pick(A.element_size(), interpreting)
     grid = (triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n),)
     target = _output_target(out, interpreting)
@@ -125,7 +125,7 @@ def scaled_mm(A, B, scale_A, scale_B, bias, out, groups: tuple[int, int, int] | 
     one value, applied to the sum) or tile-wise ones (groups = (QM, QN, QK): scale_A (M/QM, K/QK),
     scale_B (K/QK, N/QN), applied to each K block), plus bias; scales float32, on torch's stream."""
     (M, K), N = A.shape, B.shape[1]
-    interpreting = os.environ.get("TRITON_INTERPRET") == "1"
+    interpreting = triton_interpreting()
     cfg = configs.pick(A.element_size(), interpreting)
     qm, qn, qk = groups or (1, 1, K)
     block_k = math.gcd(cfg.block_k, qk) if groups else cfg.block_k

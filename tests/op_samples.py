@@ -91,6 +91,23 @@ def triton_scaled_mm(device):
     ]
 
 
+def _heads(*shape, device, dtype=torch.bfloat16):
+    return torch.randn(*shape, device=device).to(dtype)
+
+
+def triton_attn(device):
+    return [
+        (_heads(1, 2, 20, 32, device=device), _heads(1, 2, 24, 32, device=device), _heads(1, 2, 24, 32, device=device)),
+        (_heads(1, 4, 9, 64, device=device), _heads(1, 2, 9, 64, device=device), _heads(1, 2, 9, 64, device=device), True),
+    ]
+
+
+def triton_scaled_qk_attn(device):
+    q, k = _int8(2 * 12, 32, device).view(1, 2, 12, 32), _int8(2 * 10, 32, device).view(1, 2, 10, 32)
+    v = _heads(1, 2, 10, 32, device=device, dtype=torch.float16)
+    return [(q, k, v, torch.rand(1, 2, 12, device=device) / 127, torch.rand(1, 2, 10, device=device) / 127, True)]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
@@ -99,6 +116,8 @@ SAMPLES = {
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
     "gn_kernels::triton_mm": triton_mm,
     "gn_kernels::triton_scaled_mm": triton_scaled_mm,
+    "gn_kernels::triton_attn": triton_attn,
+    "gn_kernels::triton_scaled_qk_attn": triton_scaled_qk_attn,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_int8_rowwise": lambda d: [(_x(9, 100, device=d),)],
@@ -108,6 +127,6 @@ SAMPLES = {
     "gn_kernels::quantize_nvfp4": lambda d: [(_x(6, 32, device=d), torch.tensor(0.01, device=d))],
 }
 
-# Quantizers run their reference on the CPU; the Triton GEMMs run there under TRITON_INTERPRET=1,
+# Quantizers run their reference on the CPU; the Triton kernels run there under TRITON_INTERPRET=1,
 # which tests/conftest.py sets on machines without a GPU.
-CPU_OPS = {name for name in SAMPLES if name.startswith("gn_kernels::quantize_")} | {"gn_kernels::triton_mm", "gn_kernels::triton_scaled_mm"}
+CPU_OPS = {name for name in SAMPLES if name.startswith(("gn_kernels::quantize_", "gn_kernels::triton_"))}

@@ -1,0 +1,90 @@
+"""The Triton attention kernel behind gn_kernels.triton_attention (which holds the checks and schemas):
+a flash-attention forward pass, online softmax in float32, optionally with quantized Q and K."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import triton
+import triton.language as tl
+
+from .checks import triton_interpreting
+from .triton_gemm_kernels import _load_operand
+
+LOG2E = 1.4426950408889634
+
+
+@triton.jit
+def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP, qk_scale,
+                 s_qb, s_qh, s_ql, s_kb, s_kh, s_kl, s_vb, s_vh, s_vl, s_ob, s_oh, s_ol,
+                 s_sqb, s_sqh, s_skb, s_skh,
+                 D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
+                 CAUSAL: tl.constexpr, SCALED: tl.constexpr, QK_ACC: tl.constexpr, UPCAST: tl.constexpr,
+                 INTERPRET: tl.constexpr):
+    start_m = tl.program_id(0) * BLOCK_M
+    bh = tl.program_id(1)
+    b, h = bh // H, bh % H
+    kv_h = h // KV_GROUP  # grouped-query attention: KV_GROUP query heads share one K/V head
+    rm = start_m + tl.arange(0, BLOCK_M)
+    rd = tl.arange(0, BLOCK_D)
+    d_ok = rd < D
+    q_mask = (rm[:, None] < Lq) & d_ok[None, :]
+    q = _load_operand(q_ptr + b * s_qb + h * s_qh + rm[:, None] * s_ql + rd[None, :], q_mask, UPCAST)
+    # Scores in log2 units, so the online softmax runs on exp2.
+    row_scale = tl.full((BLOCK_M,), qk_scale, tl.float32)
+    if SCALED:
+        row_scale *= tl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=0.0)
+    m_i = tl.full((BLOCK_M,), float("-inf"), tl.float32)
+    l_i = tl.zeros((BLOCK_M,), tl.float32)
+    acc = tl.zeros((BLOCK_M, BLOCK_D), tl.float32)
+    end_n = tl.minimum(Lk, start_m + BLOCK_M) if CAUSAL else Lk
+    for start_n in range(0, end_n, BLOCK_N):
+        rn = start_n + tl.arange(0, BLOCK_N)
+        kv_mask = (rn[:, None] < Lk) & d_ok[None, :]
+        k = _load_operand(k_ptr + b * s_kb + kv_h * s_kh + rn[:, None] * s_kl + rd[None, :], kv_mask, UPCAST)
+        s = tl.dot(q, tl.trans(k), out_dtype=QK_ACC).to(tl.float32) * row_scale[:, None]
+        if SCALED:
+            s *= tl.load(sk_ptr + b * s_skb + kv_h * s_skh + rn, mask=rn < Lk, other=0.0)[None, :]
+        keep = rn[None, :] < Lk
+        if CAUSAL:  # query i sees keys j <= i, as F.scaled_dot_product_attention(is_causal=True)
+            keep = keep & (rn[None, :] <= rm[:, None])
+        s = tl.where(keep, s, float("-inf"))
+        m_new = tl.maximum(m_i, tl.max(s, 1))
+        # A row that has seen no key yet keeps m = -inf; shift by 0 there so exp2 gives 0, not NaN.
+        shift = tl.where(m_new == float("-inf"), 0.0, m_new)
+        p = tl.math.exp2(s - shift[:, None])
+        alpha = tl.math.exp2(m_i - shift)
+        l_i = l_i * alpha + tl.sum(p, 1)
+        v = tl.load(v_ptr + b * s_vb + kv_h * s_vh + rn[:, None] * s_vl + rd[None, :], mask=kv_mask, other=0.0)
+        if INTERPRET:  # the interpreter keeps p in float32: more accurate than the GPU's rounding to v's dtype
+            acc = acc * alpha[:, None] + tl.dot(p, v.to(tl.float32))
+        else:
+            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
+        m_i = m_new
+    out = acc / l_i[:, None]
+    tl.store(o_ptr + b * s_ob + h * s_oh + rm[:, None] * s_ol + rd[None, :], out.to(o_ptr.dtype.element_ty), mask=q_mask)
+
+
+def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None) -> None:
+    """out = softmax(q k^T / sqrt(D) [* scale_q scale_k]) v over (batch, heads, len, D) tensors whose
+    last dimension is contiguous; on torch's current stream."""
+    B, H, Lq, D = q.shape
+    Hkv, Lk = k.shape[1], k.shape[2]
+    interpreting = triton_interpreting()
+    block_m, block_n = (16, 16) if interpreting else (128, 64)
+    scaled = scale_q is not None
+    # The interpreter truncates float32 to bfloat16 on stores; there the host rounds instead.
+    target = torch.empty_like(out, dtype=torch.float32) if interpreting and out.dtype == torch.bfloat16 else out
+    sq, sk = (scale_q, scale_k) if scaled else (q, k)  # unused pointers when not scaled
+    _attn_kernel[(triton.cdiv(Lq, block_m), B * H)](
+        q, k, v, target, sq, sk, Lq, Lk, H, H // Hkv, LOG2E / math.sqrt(D),
+        *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *target.stride()[:3],
+        *(sq.stride()[:2] if scaled else (0, 0)), *(sk.stride()[:2] if scaled else (0, 0)),
+        D=D, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_D=triton.next_power_of_2(D), CAUSAL=causal, SCALED=scaled,
+        QK_ACC=tl.int32 if q.dtype == torch.int8 else tl.float32,
+        UPCAST=interpreting and q.dtype != torch.int8, INTERPRET=interpreting,
+        num_warps=4 if interpreting else 8, num_stages=1 if interpreting else 3,
+    )
+    if target is not out:
+        out.copy_(target)

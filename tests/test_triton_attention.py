@@ -1,0 +1,102 @@
+"""triton_attn and triton_scaled_qk_attn against the float64 attention of the dequantized inputs
+(gn_kernels.testing.check_attention derives the bound), and their checks. Without a GPU they run
+under TRITON_INTERPRET=1 on CPU tensors at small sizes."""
+
+import pytest
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+from gn_kernels import triton_attn, triton_scaled_qk_attn
+from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
+from kernels import fake_cuda
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+BF16, F16, I8, E4M3 = torch.bfloat16, torch.float16, torch.int8, torch.float8_e4m3fn
+
+
+def _qkv(B, H, Hkv, Lq, Lk, D, dtype):
+    q = torch.randn(B, H, Lq, D, device=DEVICE, dtype=dtype)
+    k = torch.randn(B, Hkv, Lk, D, device=DEVICE, dtype=dtype)
+    return q, k, torch.randn(B, Hkv, Lk, D, device=DEVICE, dtype=dtype)
+
+
+def _assert_close(out, *args, **kwargs):
+    result = check_attention(out, *args, **kwargs)
+    assert result.ok, str(result)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("B,H,Hkv,Lq,Lk,D", [(1, 2, 2, 37, 37, 64), (2, 4, 2, 20, 45, 32), (1, 2, 1, 50, 17, 128)])
+@pytest.mark.parametrize("dtype", [BF16, F16])
+def test_attention_matches_reference(B, H, Hkv, Lq, Lk, D, dtype, causal):
+    torch.manual_seed(Lq * Lk + D)
+    q, k, v = _qkv(B, H, Hkv, Lq, Lk, D, dtype)
+    out = triton_attn(q, k, v, causal)
+    assert out.shape == q.shape and out.dtype == dtype
+    _assert_close(out, q, k, v, causal, FP32_ACC)
+
+
+def test_attention_takes_strided_heads_and_agrees_with_sdpa_on_a_peaked_softmax():
+    # q, k, v as slices of one (B, L, 3, H, D) projection, transposed to (B, H, L, D): strided in
+    # every dimension but the last. Large scores make the softmax nearly one-hot.
+    qkv = torch.randn(2, 24, 3, 2, 64, device=DEVICE, dtype=BF16) * 4
+    q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))
+    out = triton_attn(q, k, v)
+    _assert_close(out, q, k, v, False, FP32_ACC)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("qk_dtype", [I8, E4M3])
+def test_scaled_qk_attention_matches_reference(qk_dtype, causal):
+    torch.manual_seed(7)
+    B, H, Hkv, Lq, Lk, D = 2, 4, 2, 33, 40, 64
+    x_q, x_k, v = _qkv(B, H, Hkv, Lq, Lk, D, torch.float32)
+    v = v.to(BF16)
+    # Per-token quantization, as quantize_int8_rowwise / quantize_fp8_rowwise make it.
+    qmax = 127.0 if qk_dtype == I8 else 448.0
+    scale_q, scale_k = x_q.abs().amax(-1) / qmax, x_k.abs().amax(-1) / qmax
+    q = (x_q / scale_q[..., None]).round().to(I8) if qk_dtype == I8 else (x_q / scale_q[..., None]).to(E4M3)
+    k = (x_k / scale_k[..., None]).round().to(I8) if qk_dtype == I8 else (x_k / scale_k[..., None]).to(E4M3)
+    out = triton_scaled_qk_attn(q, k, v, scale_q, scale_k, causal)
+    acc = INT32_ACC if qk_dtype == I8 else (FP32_ACC if DEVICE == "cpu" else HOPPER_FP8_FAST)
+    _assert_close(out, q, k, v, causal, acc, scale_q, scale_k)
+
+
+def test_empty_queries_give_an_empty_output():
+    q, k, v = _qkv(1, 2, 2, 0, 5, 32, BF16)
+    assert triton_attn(q, k, v).shape == (1, 2, 0, 32)
+
+
+BAD = [
+    ("heads not divisible", lambda: (fake_cuda(1, 3, 8, 64, dtype=BF16), fake_cuda(1, 2, 8, 64, dtype=BF16),
+                                     fake_cuda(1, 2, 8, 64, dtype=BF16)), ValueError, r"kv_heads \(2\) must divide heads \(3\)"),
+    ("D not a multiple of 16", lambda: (fake_cuda(1, 2, 8, 40, dtype=BF16), fake_cuda(1, 2, 8, 40, dtype=BF16),
+                                        fake_cuda(1, 2, 8, 40, dtype=BF16)), ValueError, r"D must be a multiple of 16"),
+    ("no keys", lambda: (fake_cuda(1, 2, 8, 64, dtype=BF16), fake_cuda(1, 2, 0, 64, dtype=BF16),
+                         fake_cuda(1, 2, 0, 64, dtype=BF16)), ValueError, r"len_kv must be at least 1"),
+    ("v of another shape", lambda: (fake_cuda(1, 2, 8, 64, dtype=BF16), fake_cuda(1, 2, 8, 64, dtype=BF16),
+                                    fake_cuda(1, 2, 9, 64, dtype=BF16)), ValueError, r"k and v must have shape"),
+    ("float32 q", lambda: (fake_cuda(1, 2, 8, 64, dtype=torch.float32), fake_cuda(1, 2, 8, 64, dtype=BF16),
+                           fake_cuda(1, 2, 8, 64, dtype=BF16)), TypeError, r"triton_attn: q must have dtype bfloat16, float16"),
+    ("last dimension strided", lambda: (fake_cuda(1, 2, 8, 64, dtype=BF16, stride=(1024, 512, 64, 2)),
+                                        fake_cuda(1, 2, 8, 64, dtype=BF16), fake_cuda(1, 2, 8, 64, dtype=BF16)),
+     ValueError, r"q must have a contiguous last dimension"),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
+def test_bad_input_raises_clear_error(case):
+    _, make, error, pattern = case
+    with FakeTensorMode(), pytest.raises(error, match=pattern):
+        triton_attn(*make())
+
+
+def test_scaled_attention_checks_its_scales_and_fake_gives_v_dtype():
+    with FakeTensorMode():
+        q, k, v = fake_cuda(1, 2, 8, 64, dtype=I8), fake_cuda(1, 2, 6, 64, dtype=I8), fake_cuda(1, 2, 6, 64, dtype=F16)
+        sq, sk = fake_cuda(1, 2, 8, dtype=torch.float32), fake_cuda(1, 2, 6, dtype=torch.float32)
+        assert triton_scaled_qk_attn(q, k, v, sq, sk).dtype == F16
+        with pytest.raises(ValueError, match=r"scale_k must be a float32 \(batch, heads, len\) = \(1, 2, 6\)"):
+            triton_scaled_qk_attn(q, k, v, sq, fake_cuda(1, 2, 8, dtype=torch.float32))
+        with pytest.raises(TypeError, match=r"k must have dtype int8; got float8_e4m3fn"):
+            triton_scaled_qk_attn(q, fake_cuda(1, 2, 6, 64, dtype=E4M3), v, sq, sk)
