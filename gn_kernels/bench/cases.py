@@ -18,7 +18,7 @@ import gn_kernels
 
 from ..cutlass_gemm import block_scaled_fp8_mm_with_config, int8_mm_with_config, row_scaled_fp8_mm_with_config
 from ..dispatch import KernelUnavailableError, family_for
-from ..testing import FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation
+from ..testing import FP16_ACC, FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation
 
 FP8 = torch.float8_e4m3fn
 
@@ -189,6 +189,31 @@ def _make_cutlass_block_scaled(config: str | None = None, max_swizzle: int | Non
     return make
 
 
+def _make_triton_fp16_acc16(M, N, K, device):
+    A = torch.randn(M, K, device=device, dtype=torch.float16)
+    B = torch.randn(N, K, device=device, dtype=torch.float16).t()
+    return Inputs(lambda: gn_kernels.triton_mm(A, B, torch.float16, torch.float16), A.double(), B.double())
+
+
+def _make_triton_scaled(dtype: torch.dtype, tilewise: bool):
+    def make(M, N, K, device):
+        if dtype == torch.int8:
+            A = torch.randint(-128, 128, (M, K), device=device, dtype=dtype)
+            B = torch.randint(-128, 128, (N, K), device=device, dtype=dtype).t()
+        else:
+            A, B = _fp8_operands(M, N, K, device)
+        if tilewise:  # DeepSeek's 1x128 groups of A and 128x128 blocks of B
+            sA, sB = _positive(M, K // 128, device=device), _positive(N // 128, K // 128, device=device).t()
+            A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
+            B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+        else:
+            sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
+            A_deq, B_deq = A.double() * sA.double(), B.double() * sB.double()
+        return Inputs(lambda: gn_kernels.triton_scaled_mm(A, B, sA, sB), A_deq, B_deq)
+
+    return make
+
+
 PEERS = [
     Case("cublas_bf16", "bf16", FP32_ACC, _make_bf16, _needs()),
     Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
@@ -215,7 +240,20 @@ OURS = [
          _ours("cutlass_row_scaled_int8_mm", 16, 16), peer="cublas_int8"),
 ]
 
-CASES = {c.name: c for c in PEERS + OURS}
+# The Triton GEMMs; on Hopper, Triton's FP8 dot sums each 128-deep K block in the tensor cores
+# before adding it to float32, as HOPPER_FP8_PROMOTED bounds.
+TRITON = [
+    Case("triton_mm[fp16_acc16]", "fp16_acc16", FP16_ACC, _make_triton_fp16_acc16, _needs(min_cc=(8, 0)),
+         peer="cublas_bf16"),
+    Case("triton_scaled_mm[fp8_rowwise]", "fp8", HOPPER_FP8_PROMOTED, _make_triton_scaled(FP8, False),
+         _needs(min_cc=(8, 9)), peer="cublas_fp8_rowwise"),
+    Case("triton_scaled_mm[int8_rowwise]", "int8", INT32_ACC, _make_triton_scaled(torch.int8, False),
+         _needs(min_cc=(8, 0)), peer="cublas_int8"),
+    Case("triton_scaled_mm[fp8_1x128_128x128]", "fp8", HOPPER_FP8_PROMOTED, _make_triton_scaled(FP8, True),
+         _needs(N_mult=128, K_mult=128, min_cc=(8, 9)), peer="cublas_fp8_rowwise"),
+]
+
+CASES = {c.name: c for c in PEERS + OURS + TRITON}
 
 
 def config_case(kernel: str, config: str, max_swizzle: int | None = None) -> Case:
