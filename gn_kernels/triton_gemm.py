@@ -108,9 +108,8 @@ def scale_groups(M: int, N: int, K: int, scale_A: Tensor, scale_B: Tensor, op: s
 
 
 def _check_scaled(op, A, B, scale_A, scale_B, out_dtype, bias):
-    for name, t in (("A", A), ("B", B)):
-        if t.dtype not in SCALED_INPUTS:
-            checks.check_dtype(op, name, t, SCALED_INPUTS)
+    checks.check_dtype(op, "A", A, SCALED_INPUTS)
+    checks.check_dtype(op, "B", B, SCALED_INPUTS)
     M, N, K, _, _ = _check_mm(op, A, B, None, None)
     checks.check_out_dtype(op, out_dtype, FLOAT_OUTPUTS)
     for name, s in (("scale_A", scale_A), ("scale_B", scale_B)):
