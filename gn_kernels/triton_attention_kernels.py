@@ -10,7 +10,7 @@ import triton
 import triton.language as tl
 
 from .checks import triton_interpreting
-from .triton_gemm_kernels import _load_operand
+from .triton_gemm_kernels import _load_operand, _output_target
 
 LOG2E = 1.4426950408889634
 
@@ -74,8 +74,7 @@ def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None) -> None:
     interpreting = triton_interpreting()
     block_m, block_n = (16, 16) if interpreting else (128, 64)
     scaled = scale_q is not None
-    # The interpreter truncates float32 to bfloat16 on stores; there the host rounds instead.
-    target = torch.empty_like(out, dtype=torch.float32) if interpreting and out.dtype == torch.bfloat16 else out
+    target = _output_target(out, interpreting)
     sq, sk = (scale_q, scale_k) if scaled else (q, k)  # unused pointers when not scaled
     _attn_kernel[(triton.cdiv(Lq, block_m), B * H)](
         q, k, v, target, sq, sk, Lq, Lk, H, H // Hkv, LOG2E / math.sqrt(D),

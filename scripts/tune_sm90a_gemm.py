@@ -89,8 +89,9 @@ def summarize(kernel, per_shape) -> str:
             logs[M, name].append(math.log(fastest / us))
     Ms = sorted({m for m, _ in logs})
     names = sorted({n for _, n in logs})
-    mean = {key: math.exp(sum(v) / len(v)) for key, v in logs.items() if len(v) == max(
-        len(w) for (m, _), w in logs.items() if m == key[0])}
+    # Only configurations timed at every shape of their M get a mean: a missing shape would flatter them.
+    shapes_per_m = {m: max(len(v) for (mm, _), v in logs.items() if mm == m) for m in Ms}
+    mean = {(m, n): math.exp(sum(v) / len(v)) for (m, n), v in logs.items() if len(v) == shapes_per_m[m]}
     table = [[n] + [f"{mean[m, n]:.3f}" if (m, n) in mean else "" for m in Ms] for n in names]
     best_rows = []
     for M in Ms:

@@ -59,6 +59,24 @@ def _fp8_operands(M: int, N: int, K: int, device: torch.device) -> tuple[Tensor,
     return _fp8(M, K, device), _fp8(N, K, device).t()
 
 
+def _int8_operands(M: int, N: int, K: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """A (M, K) row-major and B (K, N) column-major, int8."""
+    A = torch.randint(-128, 128, (M, K), device=device, dtype=torch.int8)
+    return A, torch.randint(-128, 128, (N, K), device=device, dtype=torch.int8).t()
+
+
+def _block_scales(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """DeepSeek-style scales for A (1x128 groups, (M, K/128) row-major) and B (128x128 blocks, the
+    transpose of a weight's (N/128, K/128)), in the orders the quantizers make, and the operands
+    dequantized by them in float64."""
+    (M, K), N = A.shape, B.shape[1]
+    sA = _positive(M, K // 128, device=A.device)
+    sB = _positive(N // 128, K // 128, device=A.device).t()
+    A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
+    B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+    return sA, sB, A_deq, B_deq
+
+
 def _needs(M_min: int = 1, N_mult: int = 1, K_mult: int = 1, min_cc: tuple[int, int] = (0, 0)):
     def unsupported(M: int, N: int, K: int, device: torch.device) -> str | None:
         cc = torch.cuda.get_device_capability(device)
@@ -124,8 +142,7 @@ def _make_fp8_blockwise(M, N, K, device):
 
 
 def _make_int8(M, N, K, device):
-    A = torch.randint(-128, 128, (M, K), device=device, dtype=torch.int8)
-    B = torch.randint(-128, 128, (N, K), device=device, dtype=torch.int8).t()
+    A, B = _int8_operands(M, N, K, device)
     return Inputs(lambda: torch._int_mm(A, B), A.float(), B.float())
 
 
@@ -153,8 +170,7 @@ def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_sw
 
 def _make_cutlass_int8(scaled: bool, config: str | None = None, max_swizzle: int | None = None):
     def make(M, N, K, device):
-        A = torch.randint(-128, 128, (M, K), device=device, dtype=torch.int8)
-        B = torch.randint(-128, 128, (N, K), device=device, dtype=torch.int8).t()
+        A, B = _int8_operands(M, N, K, device)
         if not scaled:
             return Inputs(lambda: gn_kernels.cutlass_int8_mm(A, B), A.double(), B.double())
         sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
@@ -172,12 +188,7 @@ def _make_cutlass_int8(scaled: bool, config: str | None = None, max_swizzle: int
 def _make_cutlass_block_scaled(config: str | None = None, max_swizzle: int | None = None):
     def make(M, N, K, device):
         A, B = _fp8_operands(M, N, K, device)
-        # The orders the quantizers make and the kernel reads: (M, K/128) row-major, and the
-        # transpose of a weight's (N/128, K/128).
-        sA = _positive(M, K // 128, device=device)
-        sB = _positive(N // 128, K // 128, device=device).t()
-        A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
-        B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+        sA, sB, A_deq, B_deq = _block_scales(A, B)
 
         def run():
             if config is None:
@@ -197,15 +208,9 @@ def _make_triton_fp16_acc16(M, N, K, device):
 
 def _make_triton_scaled(dtype: torch.dtype, tilewise: bool):
     def make(M, N, K, device):
-        if dtype == torch.int8:
-            A = torch.randint(-128, 128, (M, K), device=device, dtype=dtype)
-            B = torch.randint(-128, 128, (N, K), device=device, dtype=dtype).t()
-        else:
-            A, B = _fp8_operands(M, N, K, device)
-        if tilewise:  # DeepSeek's 1x128 groups of A and 128x128 blocks of B
-            sA, sB = _positive(M, K // 128, device=device), _positive(N // 128, K // 128, device=device).t()
-            A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
-            B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+        A, B = (_int8_operands if dtype == torch.int8 else _fp8_operands)(M, N, K, device)
+        if tilewise:
+            sA, sB, A_deq, B_deq = _block_scales(A, B)
         else:
             sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
             A_deq, B_deq = A.double() * sA.double(), B.double() * sB.double()

@@ -45,12 +45,14 @@ def _index(results: list[Result]) -> dict[tuple[str, int, int, int], Result]:
     return {(r.kernel, r.M, r.N, r.K): r for r in results}
 
 
+def _ratio_to(r: Result, other: str, index: dict) -> float | None:
+    o = index.get((other, r.M, r.N, r.K))
+    return None if r.tflops is None or o is None or o.tflops is None else r.tflops / o.tflops
+
+
 def peer_ratio(r: Result, index: dict) -> float | None:
     peer = CASES[r.kernel].peer if r.kernel in CASES else None
-    if peer is None or r.tflops is None:
-        return None
-    p = index.get((peer, r.M, r.N, r.K))
-    return None if p is None or p.tflops is None else r.tflops / p.tflops
+    return None if peer is None else _ratio_to(r, peer, index)
 
 
 def summary_tables(results: list[Result], gpu: str) -> str:
@@ -92,11 +94,6 @@ OWN_PAIRS = [("cutlass_block_scaled_fp8_mm", "cutlass_row_scaled_fp8_mm")]
 
 def _geomean(xs: list[float]) -> float | None:
     return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
-
-
-def _ratio_to(r: Result, other: str, index: dict) -> float | None:
-    o = index.get((other, r.M, r.N, r.K))
-    return None if r.tflops is None or o is None or o.tflops is None else r.tflops / o.tflops
 
 
 def geomean_table(results: list[Result]) -> str:
