@@ -69,9 +69,9 @@ def triton_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype | None = None, acc_dt
         return out
     if K == 0:
         return out.zero_()
-    from .triton_gemm_kernels import mm
+    from .triton_gemm_kernels import Product, launch
 
-    mm(A, B, out, acc_dtype)
+    launch(A, B, out, Product(A, acc_dtype))
     return out
 
 
@@ -125,25 +125,30 @@ def _check_scaled(op, A, B, scale_A, scale_B, out_dtype, bias):
 
 @torch.library.custom_op("gn_kernels::triton_scaled_mm", mutates_args=())
 def triton_scaled_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, out_dtype: torch.dtype = BF16,
-                     bias: Tensor | None = None) -> Tensor:
+                     bias: Tensor | None = None, use_fast_accum: bool = False) -> Tensor:
     """(A @ B) with INT8 or FP8 operands (one dtype), dequantized by float32 scales whose shapes
     give the granularity: row-wise, scale_A (M, 1) and scale_B (1, N) (or single values), applied
     to the exact int32 or float32 sum; or tile-wise, scale_A (M/QM, K/QK) and scale_B (K/QK, N/QN)
     (DeepSeek's QM=1, QK=QN=128, for one), applied to each K block's partial sum. Plus bias (N,),
-    cast to out_dtype (bfloat16, float16 or float32). Any strides; QK a multiple of 16."""
+    cast to out_dtype (bfloat16, float16 or float32). Any strides; QK a multiple of 16.
+
+    FP8 row-wise sums leave the tensor cores for float32 every 128 products, as torch._scaled_mm's
+    do; ``use_fast_accum=True`` keeps the whole sum in the tensor cores' own accumulation
+    (faster, less accurate: for inference), as ``torch._scaled_mm(use_fast_accum=True)``."""
     M, N, K, groups = _check_scaled("triton_scaled_mm", A, B, scale_A, scale_B, out_dtype, bias)
     out = A.new_empty((M, N), dtype=out_dtype)
     if M == 0 or N == 0:
         return out
     if K == 0:
         return out.zero_() if bias is None else out.copy_(bias.expand(M, N))
-    from .triton_gemm_kernels import scaled_mm
+    from .triton_gemm_kernels import Product, launch
 
-    scaled_mm(A, B, scale_A, scale_B, bias, out, groups)
+    acc = I32 if A.dtype == I8 else F32
+    launch(A, B, out, Product(A, acc, scale_A, scale_B, bias, groups, use_fast_accum))
     return out
 
 
 @triton_scaled_mm.register_fake
-def _(A, B, scale_A, scale_B, out_dtype=BF16, bias=None):
+def _(A, B, scale_A, scale_B, out_dtype=BF16, bias=None, use_fast_accum=False):
     M, N, _, _ = _check_scaled("triton_scaled_mm", A, B, scale_A, scale_B, out_dtype, bias)
     return A.new_empty((M, N), dtype=out_dtype)

@@ -1,31 +1,42 @@
-"""The Triton GEMM kernel behind gn_kernels.triton_gemm: checks, schemas and dtype rules live
-there; launch configurations in gn_kernels/heuristics/triton_mm.py."""
+"""The Triton GEMM kernels behind gn_kernels.triton_gemm: checks, schemas and dtype rules live
+there; launch configurations in gn_kernels/heuristics/triton_mm.py.
+
+Two kernels share one K-step and one epilogue: a pointer kernel that takes any strides (one
+program per output tile), and a persistent one for Hopper-class GPUs that loads through TMA
+descriptors (as many programs as SMs, each walking output tiles), for operands whose rows are
+16-byte aligned. Both do plain, row-scaled and tile-scaled products.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 import triton
 import triton.language as tl
+from triton.tools.tensor_descriptor import TensorDescriptor
 
 from .checks import triton_interpreting
 from .heuristics import triton_mm as configs
 
 _TL = {torch.float32: tl.float32, torch.float16: tl.float16, torch.int32: tl.int32}
+FP8 = (torch.float8_e4m3fn, torch.float8_e5m2)
+# Scaling of the product: none, row-wise (applied to the whole sum), tile-wise (to each K block).
+PLAIN, ROWWISE, TILEWISE = 0, 1, 2
+# FP8 sums leave the tensor cores for float32 every 128 products unless fast accumulation is
+# asked for, as cuBLAS and torch._scaled_mm do by default on Hopper.
+PROMOTE_K = 128
 
 
 @triton.jit
-def _output_tile(M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
-    """Rows and columns of this program's output tile; tiles are walked in bands GROUP_M tall so
-    that consecutive programs share A and B tiles in L2."""
-    pid = tl.program_id(0)
+def _tile_of(tile, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
+    """Row and column block of output tile ``tile``; tiles are walked in bands GROUP_M tall so
+    that consecutive tiles share A and B blocks in L2."""
     band = GROUP_M * tl.cdiv(N, BLOCK_N)
-    first_m = (pid // band) * GROUP_M
+    first_m = (tile // band) * GROUP_M
     band_m = tl.minimum(tl.cdiv(M, BLOCK_M) - first_m, GROUP_M)
-    pid_m = first_m + (pid % band) % band_m
-    pid_n = (pid % band) // band_m
-    return pid_m * BLOCK_M + tl.arange(0, BLOCK_M), pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    return first_m + (tile % band) % band_m, (tile % band) // band_m
 
 
 @triton.jit
@@ -40,24 +51,91 @@ def _load_operand(ptrs, mask, UPCAST: tl.constexpr):
 
 
 @triton.jit
-def _mm_kernel(a_ptr, b_ptr, c_ptr, M, N, K, s_am, s_ak, s_bk, s_bn, s_cm, s_cn,
-               BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-               ACC: tl.constexpr, UPCAST: tl.constexpr):
-    rm, rn = _output_tile(M, N, BLOCK_M, BLOCK_N, GROUP_M)
+def _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+            BLOCK_K: tl.constexpr, ACC: tl.constexpr, SCALING: tl.constexpr, IMPRECISE_K: tl.constexpr):
+    """acc plus one K block's product; tile-wise scales weigh the block's partial sum, which lies
+    in one scale group since BLOCK_K divides QK."""
+    if SCALING == 2:
+        group = (k * BLOCK_K) // QK
+        sa = tl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0)
+        sb = tl.load(sb_ptr + group * s_sbk + (rn // QN) * s_sbn, mask=rn < N, other=0.0)
+        acc += tl.dot(a, b, out_dtype=ACC).to(tl.float32) * sa[:, None] * sb[None, :]
+    else:
+        acc = tl.dot(a, b, acc, out_dtype=ACC, max_num_imprecise_acc=IMPRECISE_K)
+    return acc
+
+
+@triton.jit
+def _epilogue(acc, rm, rn, M, N, sa_ptr, sb_ptr, bias_ptr, s_sam, s_sbn, SCALING: tl.constexpr,
+              HAS_BIAS: tl.constexpr):
+    """Row-wise scales applied to the sum (exact int32 for int8), then the bias, in float32."""
+    out = acc
+    if SCALING == 1:
+        sa = tl.load(sa_ptr + rm * s_sam, mask=rm < M, other=0.0)
+        sb = tl.load(sb_ptr + rn * s_sbn, mask=rn < N, other=0.0)
+        out = out.to(tl.float32) * sa[:, None] * sb[None, :]
+    if HAS_BIAS:
+        out = out.to(tl.float32) + tl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(tl.float32)[None, :]
+    return out
+
+
+@triton.jit
+def _gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_am, s_ak, s_bk, s_bn, s_cm, s_cn,
+                 s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                 BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                 ACC: tl.constexpr, SCALING: tl.constexpr, HAS_BIAS: tl.constexpr, IMPRECISE_K: tl.constexpr,
+                 UPCAST: tl.constexpr):
+    pid_m, pid_n = _tile_of(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    rm, rn = pid_m * BLOCK_M + tl.arange(0, BLOCK_M), pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     rk = tl.arange(0, BLOCK_K)
     a_ptrs = a_ptr + rm[:, None] * s_am + rk[None, :] * s_ak
     b_ptrs = b_ptr + rk[:, None] * s_bk + rn[None, :] * s_bn
-    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32 if SCALING == 2 else ACC)
     for k in range(0, tl.cdiv(K, BLOCK_K)):
         k_left = K - k * BLOCK_K
-        a_mask = (rm[:, None] < M) & (rk[None, :] < k_left)
-        b_mask = (rk[:, None] < k_left) & (rn[None, :] < N)
-        a, b = _load_operand(a_ptrs, a_mask, UPCAST), _load_operand(b_ptrs, b_mask, UPCAST)
-        acc = tl.dot(a, b, acc, out_dtype=ACC)
+        a = _load_operand(a_ptrs, (rm[:, None] < M) & (rk[None, :] < k_left), UPCAST)
+        b = _load_operand(b_ptrs, (rk[:, None] < k_left) & (rn[None, :] < N), UPCAST)
+        acc = _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                      BLOCK_K, ACC, SCALING, IMPRECISE_K)
         a_ptrs += BLOCK_K * s_ak
         b_ptrs += BLOCK_K * s_bk
+    out = _epilogue(acc, rm, rn, M, N, sa_ptr, sb_ptr, bias_ptr, s_sam, s_sbn, SCALING, HAS_BIAS)
     c_ptrs = c_ptr + rm[:, None] * s_cm + rn[None, :] * s_cn
-    tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=(rm[:, None] < M) & (rn[None, :] < N))
+    tl.store(c_ptrs, out.to(c_ptr.dtype.element_ty), mask=(rm[:, None] < M) & (rn[None, :] < N))
+
+
+@triton.jit
+def _gemm_tma_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                     ACC: tl.constexpr, SCALING: tl.constexpr, HAS_BIAS: tl.constexpr, IMPRECISE_K: tl.constexpr,
+                     UPCAST: tl.constexpr, B_KMAJOR: tl.constexpr, SUBTILE: tl.constexpr, NUM_SMS: tl.constexpr,
+                     WARP_SPECIALIZE: tl.constexpr):
+    """Persistent: program p computes tiles p, p + NUM_SMS, ...; out-of-bounds TMA loads read
+    zeros, so K needs no masking, and TMA stores clip to the tensor."""
+    tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
+    for tile in tl.range(tl.program_id(0), tiles, NUM_SMS, warp_specialize=WARP_SPECIALIZE):
+        pid_m, pid_n = _tile_of(tile, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        off_m, off_n = pid_m * BLOCK_M, pid_n * BLOCK_N
+        rm, rn = off_m + tl.arange(0, BLOCK_M), off_n + tl.arange(0, BLOCK_N)
+        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32 if SCALING == 2 else ACC)
+        for k in range(0, tl.cdiv(K, BLOCK_K)):
+            a = a_desc.load([off_m, k * BLOCK_K])
+            if B_KMAJOR:
+                b = b_desc.load([off_n, k * BLOCK_K]).T
+            else:
+                b = b_desc.load([k * BLOCK_K, off_n])
+            if UPCAST:
+                a, b = a.to(tl.float32), b.to(tl.float32)
+            acc = _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                          BLOCK_K, ACC, SCALING, IMPRECISE_K)
+        out = _epilogue(acc, rm, rn, M, N, sa_ptr, sb_ptr, bias_ptr, s_sam, s_sbn, SCALING, HAS_BIAS)
+        if SUBTILE:
+            # Two half-width stores halve the shared memory the epilogue stages through.
+            left, right = out.reshape(BLOCK_M, 2, BLOCK_N // 2).permute(0, 2, 1).split()
+            c_desc.store([off_m, off_n], left.to(c_desc.dtype))
+            c_desc.store([off_m, off_n + BLOCK_N // 2], right.to(c_desc.dtype))
+        else:
+            c_desc.store([off_m, off_n], out.to(c_desc.dtype))
 
 
 def _output_target(out: torch.Tensor, interpreting: bool) -> torch.Tensor:
@@ -66,85 +144,84 @@ def _output_target(out: torch.Tensor, interpreting: bool) -> torch.Tensor:
     return torch.empty_like(out, dtype=torch.float32) if interpreting and out.dtype == torch.bfloat16 else out
 
 
-def mm(A: torch.Tensor, B: torch.Tensor, out: torch.Tensor, acc_dtype: torch.dtype) -> None:
-    """out (M, N) = A (M, K) @ B (K, N), accumulated in acc_dtype, on torch's current stream."""
-    (M, K), N = A.shape, B.shape[1]
-    interpreting = triton_interpreting()
-    cfg = configs.pick(A.element_size(), interpreting)
-    grid = (triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n),)
-    target = _output_target(out, interpreting)
-    _mm_kernel[grid](
-        A, B, target, M, N, K, A.stride(0), A.stride(1), B.stride(0), B.stride(1), target.stride(0), target.stride(1),
-        BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n, BLOCK_K=cfg.block_k, GROUP_M=cfg.group_m,
-        ACC=_TL[acc_dtype], UPCAST=interpreting and A.dtype in (torch.bfloat16, torch.float8_e4m3fn, torch.float8_e5m2),
-        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-    )
-    if target is not out:
-        out.copy_(target)
+def _tma_ready(t: torch.Tensor) -> bool:
+    """TMA reads rows that are contiguous, start 16-byte aligned and are a multiple of 16 bytes apart."""
+    return t.stride(1) == 1 and (t.stride(0) * t.element_size()) % 16 == 0 and t.data_ptr() % 16 == 0
 
 
-@triton.jit
-def _scaled_mm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_am, s_ak, s_bk, s_bn, s_cm, s_cn,
-                      s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
-                      BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-                      ACC: tl.constexpr, TILEWISE: tl.constexpr, HAS_BIAS: tl.constexpr, UPCAST: tl.constexpr):
-    rm, rn = _output_tile(M, N, BLOCK_M, BLOCK_N, GROUP_M)
-    rk = tl.arange(0, BLOCK_K)
-    a_ptrs = a_ptr + rm[:, None] * s_am + rk[None, :] * s_ak
-    b_ptrs = b_ptr + rk[:, None] * s_bk + rn[None, :] * s_bn
-    # Row-wise scales apply once to the whole sum (kept in ACC: exact int32 for int8); tile-wise
-    # ones to each K block's partial sum, which lies in one scale group since BLOCK_K divides QK.
-    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32 if TILEWISE else ACC)
-    for k in range(0, tl.cdiv(K, BLOCK_K)):
-        k_left = K - k * BLOCK_K
-        a_mask = (rm[:, None] < M) & (rk[None, :] < k_left)
-        b_mask = (rk[:, None] < k_left) & (rn[None, :] < N)
-        a, b = _load_operand(a_ptrs, a_mask, UPCAST), _load_operand(b_ptrs, b_mask, UPCAST)
-        if TILEWISE:
-            group = (k * BLOCK_K) // QK
-            sa = tl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0)
-            sb = tl.load(sb_ptr + group * s_sbk + (rn // QN) * s_sbn, mask=rn < N, other=0.0)
-            acc += tl.dot(a, b, out_dtype=ACC).to(tl.float32) * sa[:, None] * sb[None, :]
+def tma_layout(A: torch.Tensor, B: torch.Tensor, out: torch.Tensor) -> str | None:
+    """"k-major" or "n-major" (B's contiguous dimension) when the persistent TMA kernel can take
+    the operands, else None. FP8 and int8 tensor-core products read B K-major only."""
+    if not (_tma_ready(A) and _tma_ready(out)):
+        return None
+    if _tma_ready(B.t()):
+        return "k-major"
+    return "n-major" if _tma_ready(B) and A.element_size() == 2 else None
+
+
+@functools.cache
+def _num_sms(device_index: int) -> int:
+    return torch.cuda.get_device_properties(device_index).multi_processor_count
+
+
+class Product:
+    """What the kernels need to know beyond the operands: accumulation, scales, bias."""
+
+    def __init__(self, A, acc_dtype, scale_A=None, scale_B=None, bias=None, groups=None, fast_accum=False):
+        self.acc = acc_dtype
+        self.scaling = PLAIN if scale_A is None else (TILEWISE if groups else ROWWISE)
+        self.groups = groups or (1, 1, 1)
+        unused = A.new_empty(1, dtype=torch.float32)  # a pointer for arguments the kernel ignores
+        self.sa = unused if scale_A is None else scale_A
+        self.sb = unused if scale_B is None else scale_B
+        self.bias = bias if bias is not None else self.sa
+        self.has_bias = bias is not None
+        if self.scaling == TILEWISE:
+            self.strides = (self.sa.stride(0), self.sa.stride(1), self.sb.stride(0), self.sb.stride(1))
+        elif self.scaling == ROWWISE:  # a single value broadcasts with stride 0
+            self.strides = (self.sa.stride(0) if self.sa.numel() > 1 else 0, 0, 0,
+                            self.sb.stride(-1) if self.sb.numel() > 1 else 0)
         else:
-            acc = tl.dot(a, b, acc, out_dtype=ACC)
-        a_ptrs += BLOCK_K * s_ak
-        b_ptrs += BLOCK_K * s_bk
-    out = acc.to(tl.float32)
-    if not TILEWISE:
-        sa = tl.load(sa_ptr + rm * s_sam, mask=rm < M, other=0.0)
-        sb = tl.load(sb_ptr + rn * s_sbn, mask=rn < N, other=0.0)
-        out = out * sa[:, None] * sb[None, :]
-    if HAS_BIAS:
-        out += tl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(tl.float32)[None, :]
-    c_ptrs = c_ptr + rm[:, None] * s_cm + rn[None, :] * s_cn
-    tl.store(c_ptrs, out.to(c_ptr.dtype.element_ty), mask=(rm[:, None] < M) & (rn[None, :] < N))
+            self.strides = (0, 0, 0, 0)
+        promoted = A.dtype in FP8 and not fast_accum and self.scaling != TILEWISE
+        self.imprecise_k = PROMOTE_K if promoted else None
+
+    def block_k(self, block_k: int) -> int:
+        return math.gcd(block_k, self.groups[2]) if self.scaling == TILEWISE else block_k
 
 
-def scaled_mm(A, B, scale_A, scale_B, bias, out, groups: tuple[int, int, int] | None) -> None:
-    """out = A @ B with row-wise scales (groups None: scale_A (M, 1) or one value, scale_B (1, N) or
-    one value, applied to the sum) or tile-wise ones (groups = (QM, QN, QK): scale_A (M/QM, K/QK),
-    scale_B (K/QK, N/QN), applied to each K block), plus bias; scales float32, on torch's stream."""
+def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> None:
+    """out (M, N) = A (M, K) @ B (K, N) as ``product`` says, on torch's current stream; the
+    configuration from the heuristics table unless one is given (the tuning sweep's)."""
     (M, K), N = A.shape, B.shape[1]
     interpreting = triton_interpreting()
-    cfg = configs.pick(A.element_size(), interpreting)
-    qm, qn, qk = groups or (1, 1, K)
-    block_k = math.gcd(cfg.block_k, qk) if groups else cfg.block_k
-    if groups:
-        s_sam, s_sak, s_sbk, s_sbn = scale_A.stride(0), scale_A.stride(1), scale_B.stride(0), scale_B.stride(1)
-    else:  # a single value broadcasts with stride 0
-        s_sam = scale_A.stride(0) if scale_A.numel() > 1 else 0
-        s_sbn = scale_B.stride(-1) if scale_B.numel() > 1 else 0
-        s_sak = s_sbk = 0
-    grid = (triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n),)
+    if cfg is None:
+        cfg = configs.pick(configs.family(A.dtype, product.acc, product.scaling == TILEWISE), M, interpreting)
+    layout = tma_layout(A, B, out) if cfg.persistent else None
+    if cfg.persistent and layout is None:
+        cfg = configs.pointer_fallback(cfg)
     target = _output_target(out, interpreting)
-    _scaled_mm_kernel[grid](
-        A, B, target, scale_A, scale_B, bias if bias is not None else scale_A, M, N, K,
-        A.stride(0), A.stride(1), B.stride(0), B.stride(1), target.stride(0), target.stride(1),
-        s_sam, s_sak, s_sbk, s_sbn, qm, qn, qk,
-        BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n, BLOCK_K=block_k, GROUP_M=cfg.group_m,
-        ACC=tl.int32 if A.dtype == torch.int8 else tl.float32, TILEWISE=groups is not None,
-        HAS_BIAS=bias is not None, UPCAST=interpreting and A.dtype != torch.int8,
-        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-    )
+    upcast = interpreting and A.dtype in (torch.bfloat16, *FP8)
+    block_k = product.block_k(cfg.block_k)
+    imprecise = None if product.imprecise_k is None else min(product.imprecise_k, block_k)
+    common = dict(BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n, BLOCK_K=block_k, GROUP_M=cfg.group_m,
+                  ACC=_TL[product.acc], SCALING=product.scaling, HAS_BIAS=product.has_bias, IMPRECISE_K=imprecise,
+                  UPCAST=upcast, num_warps=cfg.num_warps, num_stages=cfg.num_stages)
+    scales = (product.sa, product.sb, product.bias)
+    tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
+    if cfg.persistent:
+        kmajor = layout == "k-major"
+        a_desc = TensorDescriptor.from_tensor(A, [cfg.block_m, block_k])
+        b_desc = (TensorDescriptor.from_tensor(B.t(), [cfg.block_n, block_k]) if kmajor
+                  else TensorDescriptor.from_tensor(B, [block_k, cfg.block_n]))
+        c_desc = TensorDescriptor.from_tensor(target, [cfg.block_m, cfg.block_n // (2 if cfg.subtile else 1)])
+        sms = 4 if interpreting else _num_sms(A.device.index)
+        _gemm_tma_kernel[(min(sms, tiles),)](
+            a_desc, b_desc, c_desc, *scales, M, N, K, *product.strides, *product.groups,
+            B_KMAJOR=kmajor, SUBTILE=cfg.subtile, NUM_SMS=sms, WARP_SPECIALIZE=cfg.warp_specialize, **common)
+    else:
+        _gemm_kernel[(tiles,)](
+            A, B, target, *scales, M, N, K, A.stride(0), A.stride(1), B.stride(0), B.stride(1),
+            target.stride(0), target.stride(1), *product.strides, *product.groups, **common)
     if target is not out:
         out.copy_(target)

@@ -15,19 +15,17 @@ best per M beside the table's pick, and the peer's speed relative to that best.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import torch
-from tabulate import tabulate
 
 from gn_kernels import heuristics
-from gn_kernels.bench.cases import CASES, config_case
+from gn_kernels.bench.cases import config_case
 from gn_kernels.bench.report import write_pair
-from gn_kernels.bench.runner import Result, environment, measure
+from gn_kernels.bench.runner import environment
+from gn_kernels.bench.tuning import summarize, sweep_shape
 from gn_kernels.bench.shapes import parse_shapes
 from gn_kernels.dispatch import kernel_module
 from gn_kernels.heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
@@ -57,55 +55,9 @@ def _entry(entry: str) -> str:
     return f"{config}/s{width}"
 
 
-def sweep_shape(kernel, M, N, K, swizzles, device, rows) -> tuple[dict[str, float], float | None]:
-    """Times (µs) of every configuration of ``kernel`` at one shape, and the peer's."""
-    peer = measure(CASES[CASES[kernel].peer], M, N, K, device)
-    rows.append({**peer.as_row(), "note": peer.note})
-    times = {}
-    for config in _configs(kernel):
-        if config.startswith("swap") and M > SWAP_MAX_M:
-            continue
-        for width in swizzles:
-            case = config_case(kernel, config, width)
-            try:
-                r = measure(case, M, N, K, device)
-            except RuntimeError as e:  # a configuration that cannot run this shape loses, the sweep goes on
-                r = Result(case.name, False, M, N, K, note=f"failed: {str(e).splitlines()[0]}")
-            rows.append({**r.as_row(), "kernel": kernel, "config": config, "max_swizzle": width, "note": r.note})
-            if r.us is not None:
-                times[f"{config}/s{width}"] = r.us
-            torch.cuda.empty_cache()
-    return times, peer.us
-
-
-def summarize(kernel, per_shape) -> str:
-    """per_shape: {(M, N, K): (times, peer_us)} -> the tables described in the module docstring."""
-    logs, peer_logs = defaultdict(list), defaultdict(list)
-    for (M, N, K), (times, peer_us) in per_shape.items():
-        if not times:
-            continue
-        fastest = min(times.values())
-        for name, us in times.items():
-            logs[M, name].append(math.log(fastest / us))
-    Ms = sorted({m for m, _ in logs})
-    names = sorted({n for _, n in logs})
-    # Only configurations timed at every shape of their M get a mean: a missing shape would flatter them.
-    shapes_per_m = {m: max(len(v) for (mm, _), v in logs.items() if mm == m) for m in Ms}
-    mean = {(m, n): math.exp(sum(v) / len(v)) for (m, n), v in logs.items() if len(v) == shapes_per_m[m]}
-    table = [[n] + [f"{mean[m, n]:.3f}" if (m, n) in mean else "" for m in Ms] for n in names]
-    best_rows = []
-    for M in Ms:
-        best = max((n for n in names if (M, n) in mean), key=lambda n: mean[M, n])
-        pick = _entry(FAMILIES[kernel][2](M, 4096, 4096))
-        for (m, N, K), (times, peer_us) in per_shape.items():
-            if m == M and peer_us and best in times:
-                peer_logs[M].append(math.log(peer_us / times[best]))
-        vs_peer = f"{math.exp(sum(peer_logs[M]) / len(peer_logs[M])):.3f}" if peer_logs[M] else "no peer"
-        best_rows.append([M, best, f"{mean[M, best]:.3f}", pick, f"{mean.get((M, pick), float('nan')):.3f}", vs_peer])
-    return (f"## {kernel}\n\ngeometric mean over (N, K) of (fastest configuration's time / this one's), by M\n\n"
-            + tabulate(table, headers=["config", *Ms], tablefmt="github") + "\n\nbest per M\n\n"
-            + tabulate(best_rows, headers=["M", "best", "score", "table's pick", "score", f"× {CASES[kernel].peer}"],
-                       tablefmt="github"))
+def _candidates(kernel: str, M: int, swizzles: list[int]) -> dict:
+    return {f"{config}/s{width}": config_case(kernel, config, width) for config in _configs(kernel)
+            if not (config.startswith("swap") and M > SWAP_MAX_M) for width in swizzles}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,11 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.budget_s is not None and time.monotonic() - start > args.budget_s:
                 print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
                 break
-            per_shape[M, N, K] = sweep_shape(kernel, M, N, K, swizzles, device, rows)
+            per_shape[M, N, K] = sweep_shape(kernel, _candidates(kernel, M, swizzles), M, N, K, device, rows)
             times, _ = per_shape[M, N, K]
             print(kernel, M, N, K, *(f"{n}={us:.1f}" for n, us in sorted(times.items(), key=lambda x: x[1])[:3]),
                   flush=True)
-        texts.append(summarize(kernel, per_shape))
+        texts.append(summarize(kernel, per_shape, lambda M: _entry(FAMILIES[kernel][2](M, 4096, 4096))))
         print(texts[-1], flush=True)
     env = environment(device)
     text = f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}\n\n" + "\n\n".join(texts)

@@ -13,7 +13,9 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from gn_kernels import triton_mm, triton_scaled_mm
 from gn_kernels.heuristics import triton_mm as configs
-from gn_kernels.testing import FP16_ACC, FP32_ACC, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation, assert_gemm_close
+from gn_kernels.heuristics.triton_mm import MmConfig
+from gn_kernels.testing import (FP16_ACC, FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation,
+                                assert_gemm_close)
 from kernels import fake_cuda
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -27,10 +29,27 @@ def _operand(rows, cols, dtype):
     return torch.randn(rows, cols, device=DEVICE).to(dtype)
 
 
-def _fp8_accumulation() -> Accumulation:
+# Every test runs both kernels: the pointer one and the persistent TMA one (which falls back to the
+# pointer kernel for rows TMA cannot read), with (interpreter, GPU) configurations.
+KERNELS = {
+    "pointer": (configs.INTERPRETER, MmConfig(64, 64, 64, 4, 4, 3)),
+    "persistent": (configs.INTERPRETER._replace(persistent=True, subtile=True),
+                   MmConfig(128, 128, 64, 4, 8, 3, persistent=True, subtile=True)),
+}
+
+
+@pytest.fixture(autouse=True, params=list(KERNELS))
+def kernel(request, monkeypatch):
+    cfg = KERNELS[request.param][DEVICE == "cuda"]
+    monkeypatch.setattr(configs, "pick", lambda *_: cfg)
+
+
+def _fp8_accumulation(fast: bool = False) -> Accumulation:
+    # The interpreter sums in float32; on Hopper FP8 sums leave the tensor cores every 128 products
+    # (PROMOTE_K) unless fast accumulation keeps them there.
     if DEVICE == "cpu":
         return FP32_ACC
-    return Accumulation(HOPPER_FP8_PROMOTED.name, "fp8_promoted", promotion_k=configs.GPU[1].block_k)
+    return HOPPER_FP8_FAST if fast else HOPPER_FP8_PROMOTED
 
 
 LAYOUTS = {
@@ -119,10 +138,10 @@ def _accumulation(dtype, tilewise: bool) -> Accumulation:
     return _fp8_accumulation()
 
 
-@pytest.mark.parametrize("dtype", [I8, E4M3, E5M2])
-@pytest.mark.parametrize("M,N,K", [(1, 48, 64), (37, 20, 96)])
+@pytest.mark.parametrize("dtype,fast", [(I8, False), (E4M3, False), (E4M3, True), (E5M2, False)])
+@pytest.mark.parametrize("M,N,K", [(1, 48, 64), (37, 20, 96), (64, 64, 640)])
 @pytest.mark.parametrize("single_A,single_B", [(False, False), (True, False), (True, True)])
-def test_row_scaled_matches_reference(M, N, K, dtype, single_A, single_B):
+def test_row_scaled_matches_reference(M, N, K, dtype, fast, single_A, single_B):
     torch.manual_seed(M + N + K)
     A, B = _operand(M, K, dtype), _operand(N, K, dtype).t()
     # int8 scales as quantize_int8_rowwise makes them (amax / 127), so sums fit float16.
@@ -130,10 +149,10 @@ def test_row_scaled_matches_reference(M, N, K, dtype, single_A, single_B):
     sA = (torch.rand((1, 1) if single_A else (M, 1), device=DEVICE) + 0.5) * unit
     sB = torch.tensor(0.75 * unit, device=DEVICE) if single_B else (torch.rand(1, N, device=DEVICE) + 0.5) * unit
     bias = torch.randn(N, device=DEVICE, dtype=BF16)
-    out = triton_scaled_mm(A, B, sA, sB, F16, bias)
+    out = triton_scaled_mm(A, B, sA, sB, F16, bias, use_fast_accum=fast)
     assert out.dtype == F16
-    assert_gemm_close(out, A.double() * sA.double(), B.double() * sB.double(), _accumulation(dtype, False),
-                      bias=bias.float())
+    acc = _fp8_accumulation(fast) if dtype != I8 else _accumulation(dtype, False)
+    assert_gemm_close(out, A.double() * sA.double(), B.double() * sB.double(), acc, bias=bias.float())
 
 
 @pytest.mark.parametrize("dtype", [I8, E4M3])

@@ -200,13 +200,39 @@ def _make_cutlass_block_scaled(config: str | None = None, max_swizzle: int | Non
     return make
 
 
-def _make_triton_fp16_acc16(M, N, K, device):
-    A = torch.randn(M, K, device=device, dtype=torch.float16)
-    B = torch.randn(N, K, device=device, dtype=torch.float16).t()
-    return Inputs(lambda: gn_kernels.triton_mm(A, B, torch.float16, torch.float16), A.double(), B.double())
+def _run_triton(A: Tensor, B: Tensor, acc: torch.dtype, config, scales=(), fast_accum: bool = False):
+    """The Triton op's call, or (config given, for the tuning sweep) its kernel launched with that
+    configuration, the op's checks left out."""
+    if config is None:
+        if scales:
+            return lambda: gn_kernels.triton_scaled_mm(A, B, *scales, use_fast_accum=fast_accum)
+        return lambda: gn_kernels.triton_mm(A, B, None, acc)
+    from ..triton_gemm import scale_groups
+    from ..triton_gemm_kernels import Product, launch
+
+    (M, K), N = A.shape, B.shape[1]
+    out_dtype = torch.float16 if A.dtype == torch.float16 else torch.bfloat16
+    out = A.new_empty((M, N), dtype=out_dtype)
+    groups = scale_groups(M, N, K, *scales) if scales else None
+    product = Product(A, acc, *scales, None, groups, fast_accum) if scales else Product(A, acc)
+
+    def run():
+        launch(A, B, out, product, config)
+        return out
+
+    return run
 
 
-def _make_triton_scaled(dtype: torch.dtype, tilewise: bool):
+def _make_triton_mm(dtype: torch.dtype, acc: torch.dtype, config=None):
+    def make(M, N, K, device):
+        A = torch.randn(M, K, device=device, dtype=dtype)
+        B = torch.randn(N, K, device=device, dtype=dtype).t()
+        return Inputs(_run_triton(A, B, acc, config), A.double(), B.double())
+
+    return make
+
+
+def _make_triton_scaled(dtype: torch.dtype, tilewise: bool, fast_accum: bool = False, config=None):
     def make(M, N, K, device):
         A, B = (_int8_operands if dtype == torch.int8 else _fp8_operands)(M, N, K, device)
         if tilewise:
@@ -214,7 +240,8 @@ def _make_triton_scaled(dtype: torch.dtype, tilewise: bool):
         else:
             sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
             A_deq, B_deq = A.double() * sA.double(), B.double() * sB.double()
-        return Inputs(lambda: gn_kernels.triton_scaled_mm(A, B, sA, sB), A_deq, B_deq)
+        acc = torch.int32 if dtype == torch.int8 else torch.float32
+        return Inputs(_run_triton(A, B, acc, config, (sA, sB), fast_accum), A_deq, B_deq)
 
     return make
 
@@ -245,18 +272,34 @@ OURS = [
          _ours("cutlass_row_scaled_int8_mm", 16, 16), peer="cublas_int8"),
 ]
 
-# The Triton GEMMs; on Hopper, Triton's FP8 dot sums each 128-deep K block in the tensor cores
-# before adding it to float32, as HOPPER_FP8_PROMOTED bounds.
-TRITON = [
-    Case("triton_mm[fp16_acc16]", "fp16_acc16", FP16_ACC, _make_triton_fp16_acc16, _needs(min_cc=(8, 0)),
-         peer="cublas_bf16"),
-    Case("triton_scaled_mm[fp8_rowwise]", "fp8", HOPPER_FP8_PROMOTED, _make_triton_scaled(FP8, False),
-         _needs(min_cc=(8, 9)), peer="cublas_fp8_rowwise"),
-    Case("triton_scaled_mm[int8_rowwise]", "int8", INT32_ACC, _make_triton_scaled(torch.int8, False),
-         _needs(min_cc=(8, 0)), peer="cublas_int8"),
-    Case("triton_scaled_mm[fp8_1x128_128x128]", "fp8", HOPPER_FP8_PROMOTED, _make_triton_scaled(FP8, True),
-         _needs(N_mult=128, K_mult=128, min_cc=(8, 9)), peer="cublas_fp8_rowwise"),
-]
+# The Triton GEMMs, by name -> (make(config), accumulation, shape rule, peer); FP8 sums promoted
+# every 128 products (as HOPPER_FP8_PROMOTED bounds) unless fast accumulation is asked for.
+_TRITON = {
+    "triton_mm[bf16]": (lambda cfg: _make_triton_mm(torch.bfloat16, torch.float32, cfg), "bf16", FP32_ACC,
+                        _needs(min_cc=(8, 0)), "cublas_bf16"),
+    "triton_mm[fp16_acc16]": (lambda cfg: _make_triton_mm(torch.float16, torch.float16, cfg), "fp16_acc16", FP16_ACC,
+                              _needs(min_cc=(8, 0)), "cublas_bf16"),
+    "triton_scaled_mm[fp8_rowwise]": (lambda cfg: _make_triton_scaled(FP8, False, config=cfg), "fp8",
+                                      HOPPER_FP8_PROMOTED, _needs(min_cc=(8, 9)), "cublas_fp8_rowwise"),
+    "triton_scaled_mm[fp8_rowwise_fast_accum]": (lambda cfg: _make_triton_scaled(FP8, False, True, cfg), "fp8",
+                                                 HOPPER_FP8_FAST, _needs(min_cc=(8, 9)),
+                                                 "cublas_fp8_rowwise_fast_accum"),
+    "triton_scaled_mm[int8_rowwise]": (lambda cfg: _make_triton_scaled(torch.int8, False, config=cfg), "int8",
+                                       INT32_ACC, _needs(min_cc=(8, 0)), "cublas_int8"),
+    "triton_scaled_mm[fp8_1x128_128x128]": (lambda cfg: _make_triton_scaled(FP8, True, config=cfg), "fp8",
+                                            HOPPER_FP8_PROMOTED, _needs(N_mult=128, K_mult=128, min_cc=(8, 9)),
+                                            "cublas_fp8_rowwise"),
+}
+
+
+def triton_case(name: str, config=None) -> Case:
+    """A Triton GEMM case; with a config (heuristics.triton_mm.MmConfig), forced to it."""
+    make, fmt, accumulation, unsupported, peer = _TRITON[name]
+    return Case(name if config is None else f"{name}<{config.name}>", fmt, accumulation, make(config), unsupported,
+                peer)
+
+
+TRITON = [triton_case(name) for name in _TRITON]
 
 CASES = {c.name: c for c in PEERS + OURS + TRITON}
 

@@ -1,0 +1,125 @@
+"""TFLOPS of the Triton attention kernels beside F.scaled_dot_product_attention's flash and cuDNN
+backends (bfloat16), measured in the same run, non-causal and causal.
+
+    python benchmark_attn.py --json benchmarks/results/h100_sxm_attn.json
+
+Each output is checked first (one batch and head, against the float64 attention of the
+dequantized inputs, gn_kernels.testing.check_attention). Quantized q and k carry per-token
+scales as a quantizer makes them (amax / 127 for int8, amax / 448 for FP8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tabulate import tabulate
+
+import gn_kernels
+from gn_kernels.bench.report import write_pair
+from gn_kernels.bench.runner import environment, time_us
+from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
+
+QMAX = {torch.int8: 127.0, torch.float8_e4m3fn: 448.0}
+
+
+def _quantize_tokens(x: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    scale = x.float().abs().amax(-1).clamp_min(1e-12) / QMAX[dtype]
+    q = x.float() / scale[..., None]
+    return (q.round() if dtype == torch.int8 else q).to(dtype), scale
+
+
+def _sdpa(backend):
+    from torch.nn.attention import sdpa_kernel
+
+    def run(q, k, v, causal):
+        with sdpa_kernel(backend):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+    return run
+
+
+def kernels() -> dict:
+    """name -> (run(q, k, v, causal) on bfloat16 inputs, QK accumulation, is a peer)."""
+    from torch.nn.attention import SDPBackend
+
+    def scaled(dtype):
+        def run(q, k, v, causal):
+            (qq, sq), (kq, sk) = _quantize_tokens(q, dtype), _quantize_tokens(k, dtype)
+            return lambda: gn_kernels.triton_scaled_qk_attn(qq, kq, v, sq, sk, causal), (qq, kq, sq, sk)
+        return run
+
+    def plain(fn):
+        return lambda q, k, v, causal: (lambda: fn(q, k, v, causal), (q, k, None, None))
+
+    return {
+        "sdpa_flash": (plain(_sdpa(SDPBackend.FLASH_ATTENTION)), FP32_ACC, True),
+        "sdpa_cudnn": (plain(_sdpa(SDPBackend.CUDNN_ATTENTION)), FP32_ACC, True),
+        "triton_attn": (plain(gn_kernels.triton_attn), FP32_ACC, False),
+        "triton_scaled_qk_attn[int8]": (scaled(torch.int8), INT32_ACC, False),
+        "triton_scaled_qk_attn[fp8]": (scaled(torch.float8_e4m3fn), HOPPER_FP8_FAST, False),
+    }
+
+
+def flops(B: int, H: int, Lq: int, Lk: int, D: int, causal: bool) -> float:
+    """Two GEMMs of 2 D flops per kept (query, key) pair; causal keeps key j <= query i."""
+    pairs = sum(min(i + 1, Lk) for i in range(Lq)) if causal else Lq * Lk
+    return 4.0 * B * H * pairs * D
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shape", default="4,8,4096,8192,128", help="batch,heads,len_q,len_kv,head_dim")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("benchmark_attn.py needs a CUDA GPU", file=sys.stderr)
+        return 2
+    B, H, Lq, Lk, D = (int(x) for x in args.shape.split(","))
+    device = torch.device("cuda")
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(B, H, L, D, device=device, dtype=torch.bfloat16) for L in (Lq, Lk, Lk))
+    rows, failed = [], False
+    for causal in (False, True):
+        for name, (make, qk_acc, peer) in kernels().items():
+            row = {"kernel": name, "peer": peer, "causal": causal, "shape": [B, H, Lq, Lk, D], "us": None,
+                   "tflops": None, "note": ""}
+            rows.append(row)
+            try:
+                run, (qq, kq, sq, sk) = make(q, k, v, causal)
+                out = run()
+                one = (slice(0, 1), slice(0, 1))
+                check = check_attention(out[one], qq[one], kq[one], v[one], causal, qk_acc,
+                                        None if sq is None else sq[one], None if sk is None else sk[one])
+            except RuntimeError as e:
+                row["note"] = f"refused: {str(e).splitlines()[0][:160]}"
+                continue
+            if not check.ok:
+                row["note"], failed = f"check failed, not timed: {check}", failed or not peer
+                continue
+            row["us"] = time_us(run)
+            row["tflops"] = flops(B, H, Lq, Lk, D, causal) / (row["us"] * 1e-6) / 1e12
+    for causal in (False, True):
+        timed = [r for r in rows if r["causal"] == causal and r["peer"] and r["tflops"]]
+        best = max(timed, key=lambda r: r["tflops"], default=None)
+        for r in rows:
+            if r["causal"] == causal and r["tflops"] and best:
+                r["vs_best_peer"] = r["tflops"] / best["tflops"]
+    env = environment(device)
+    table = tabulate([[r["kernel"], r["causal"], r["us"] and f"{r['us']:.0f}", r["tflops"] and f"{r['tflops']:.0f}",
+                       f"{r['vs_best_peer']:.3f}" if "vs_best_peer" in r else "", r["note"]] for r in rows],
+                     headers=["kernel", "causal", "µs", "TFLOPS", "× faster SDPA backend", "note"], tablefmt="github")
+    text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
+            f"batch {B}, heads {H}, len_q {Lq}, len_kv {Lk}, head dim {D}; bfloat16 v and output; GPU time from "
+            f"CUDA-graph replay, L2 flushed before each call, median.\n\n{table}")
+    print(text)
+    if args.json:
+        write_pair(args.json, env, rows, text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Sweep launch configurations of the Triton GEMMs over shapes, beside their cuBLAS peers in the
+same run, to fill the tables of gn_kernels/heuristics/triton_mm.py.
+
+    python scripts/tune_triton_gemm.py --kernels 'triton_scaled_mm[fp8_rowwise]' --json out.json
+
+Each kernel (a Triton case of benchmark_mm.py) is timed at each of its candidates below, the
+pointer kernel and the persistent TMA one, every output checked against the float64 reference
+first; printed as scripts/tune_sm90a_gemm.py prints (gn_kernels/bench/tuning.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from gn_kernels.bench.cases import triton_case
+from gn_kernels.bench.report import write_pair
+from gn_kernels.bench.runner import environment
+from gn_kernels.bench.tuning import summarize, sweep_shape
+from gn_kernels.heuristics import triton_mm
+from gn_kernels.heuristics.triton_mm import MmConfig as C
+
+SMALL_M = 256  # candidates with 64-row tiles are timed up to this M only
+
+
+def _candidates(block_k: int) -> list[C]:
+    """Tiles for inputs whose K step is ``block_k`` elements (128 bytes a row)."""
+    big = [
+        C(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
+        C(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
+        C(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True, warp_specialize=True),
+        C(128, 128, block_k, 8, 8, 4, persistent=True),
+        C(128, 128, block_k, 8, 4, 4, persistent=True),
+        C(128, 128, block_k, 8, 8, 4, persistent=True, warp_specialize=True),
+        C(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
+        C(128, 256, block_k, 8, 8, 3),
+        C(128, 128, block_k, 8, 8, 4),
+    ]
+    small = [
+        C(64, 64, block_k, 8, 4, 4),
+        C(64, 128, block_k, 8, 4, 4),
+        C(64, 128, block_k, 8, 4, 4, persistent=True),
+        C(64, 256, block_k, 8, 4, 3, persistent=True, subtile=True),
+        C(64, 32, 2 * block_k, 8, 4, 4),
+    ]
+    return big + small
+
+
+# kernel -> (its table in heuristics.triton_mm, its candidates)
+KERNELS = {
+    "triton_mm[bf16]": ("16bit", _candidates(64)),
+    "triton_mm[fp16_acc16]": ("fp16_acc16", _candidates(64)),
+    "triton_scaled_mm[fp8_rowwise]": ("fp8", _candidates(128)),
+    "triton_scaled_mm[fp8_rowwise_fast_accum]": ("fp8", _candidates(128)),
+    "triton_scaled_mm[int8_rowwise]": ("int8", _candidates(128)),
+    "triton_scaled_mm[fp8_1x128_128x128]": ("fp8_tilewise", _candidates(128)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kernels", default=",".join(KERNELS))
+    parser.add_argument("--shapes", default="llama3-8b,llama3-70b")
+    parser.add_argument("--m", default="16,256,1024,4096,16384", help="comma-separated M values kept from --shapes")
+    parser.add_argument("--budget-s", type=float, default=None,
+                        help="per kernel: start no shape after this many seconds")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("tune_triton_gemm.py needs a CUDA GPU", file=sys.stderr)
+        return 2
+    from gn_kernels.bench.shapes import parse_shapes
+
+    kernels = args.kernels.split(",")
+    unknown = [k for k in kernels if k not in KERNELS]
+    if unknown:
+        parser.error(f"unknown kernels {unknown}; choose among {list(KERNELS)}")
+    keep_m = {int(m) for m in args.m.split(",")}
+    shapes = [s for s in parse_shapes(args.shapes) if s[0] in keep_m]
+    device, rows, texts = torch.device("cuda"), [], []
+    for kernel in kernels:
+        table, configs = KERNELS[kernel]
+        start = time.monotonic()
+        per_shape = {}
+        for M, N, K in shapes:
+            if args.budget_s is not None and time.monotonic() - start > args.budget_s:
+                print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
+                break
+            candidates = {c.name: triton_case(kernel, c) for c in configs if c.block_m > 64 or M <= SMALL_M}
+            per_shape[M, N, K] = sweep_shape(kernel, candidates, M, N, K, device, rows)
+            times, peer_us = per_shape[M, N, K]
+            best = sorted(times.items(), key=lambda x: x[1])[:3]
+            print(kernel, M, N, K, f"peer={peer_us}", *(f"{n}={us:.1f}" for n, us in best), flush=True)
+        texts.append(summarize(kernel, per_shape, lambda M: triton_mm.pick(table, M, False).name))
+        print(texts[-1], flush=True)
+    env = environment(device)
+    text = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}\n\n"
+            + "\n\n".join(texts))
+    if args.json:
+        write_pair(args.json, env, rows, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
