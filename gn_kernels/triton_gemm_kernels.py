@@ -46,7 +46,7 @@ def _load_operand(ptrs, mask, UPCAST: tl.constexpr):
         # either are exact in float32, so the sums are those of the tensor cores.
         x = tl.where(mask, tl.load(ptrs, mask=mask).to(tl.float32), 0.0)
     else:
-        x = tl.load(ptrs, mask=mask, other=0)
+        x = tl.load(ptrs, mask=mask, other=0.0)
     return x
 
 

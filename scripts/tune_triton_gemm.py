@@ -27,25 +27,29 @@ from gn_kernels.heuristics.triton_mm import MmConfig as C
 SMALL_M = 256  # candidates with 64-row tiles are timed up to this M only
 
 
-def _candidates(block_k: int) -> list[C]:
-    """Tiles for inputs whose K step is ``block_k`` elements (128 bytes a row)."""
+def _candidates(block_k: int, wide: bool = False) -> list[C]:
+    """Tiles for inputs whose K step is ``block_k`` elements (128 bytes a row); ``wide`` adds
+    256x256 tiles, whose accumulator fits the registers only at 16 bits."""
     big = [
         C(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
         C(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
-        C(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True, warp_specialize=True),
-        C(128, 128, block_k, 8, 8, 4, persistent=True),
-        C(128, 128, block_k, 8, 4, 4, persistent=True),
-        C(128, 128, block_k, 8, 8, 4, persistent=True, warp_specialize=True),
         C(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
+        C(256, 128, block_k, 8, 8, 4, persistent=True, subtile=True),
+        C(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True, warp_specialize=True),
+        C(256, 128, block_k, 16, 8, 3, persistent=True, subtile=True),
+        C(128, 128, block_k, 8, 8, 4, persistent=True),
         C(128, 256, block_k, 8, 8, 3),
-        C(128, 128, block_k, 8, 8, 4),
     ]
+    if wide:
+        # 256x256x64 with 3 stages asks 262 KB of shared memory; K steps of 32 fit 4 in 197 KB.
+        big += [C(256, 256, block_k // 2, 8, 8, 4, persistent=True, subtile=True)]
     small = [
         C(64, 64, block_k, 8, 4, 4),
         C(64, 128, block_k, 8, 4, 4),
         C(64, 128, block_k, 8, 4, 4, persistent=True),
         C(64, 256, block_k, 8, 4, 3, persistent=True, subtile=True),
         C(64, 32, 2 * block_k, 8, 4, 4),
+        C(128, 128, block_k, 8, 4, 4, persistent=True),
     ]
     return big + small
 
@@ -53,7 +57,7 @@ def _candidates(block_k: int) -> list[C]:
 # kernel -> (its table in heuristics.triton_mm, its candidates)
 KERNELS = {
     "triton_mm[bf16]": ("16bit", _candidates(64)),
-    "triton_mm[fp16_acc16]": ("fp16_acc16", _candidates(64)),
+    "triton_mm[fp16_acc16]": ("fp16_acc16", _candidates(64, wide=True)),
     "triton_scaled_mm[fp8_rowwise]": ("fp8", _candidates(128)),
     "triton_scaled_mm[fp8_rowwise_fast_accum]": ("fp8", _candidates(128)),
     "triton_scaled_mm[int8_rowwise]": ("int8", _candidates(128)),
@@ -90,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.budget_s is not None and time.monotonic() - start > args.budget_s:
                 print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
                 break
-            candidates = {c.name: triton_case(kernel, c) for c in configs if c.block_m > 64 or M <= SMALL_M}
+            candidates = {c.name: triton_case(kernel, c) for c in configs
+                          if (c.block_m > 64 and c.num_warps == 8) or M <= SMALL_M}
             per_shape[M, N, K] = sweep_shape(kernel, candidates, M, N, K, device, rows)
             times, peer_us = per_shape[M, N, K]
             best = sorted(times.items(), key=lambda x: x[1])[:3]
