@@ -21,6 +21,7 @@ from tabulate import tabulate
 import gn_kernels
 from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, time_us
+from gn_kernels.heuristics.triton_attention import AttnConfig
 from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
 
 QMAX = {torch.int8: 127.0, torch.float8_e4m3fn: 448.0}
@@ -42,7 +43,11 @@ def _sdpa(backend):
     return run
 
 
-def kernels() -> dict:
+SWEEP = [AttnConfig(*c) for c in [(128, 64, 8, 3), (128, 128, 8, 2), (128, 128, 8, 3), (128, 64, 4, 3),
+                                   (64, 64, 4, 3), (128, 32, 4, 4), (256, 64, 8, 2), (128, 128, 16, 2)]]
+
+
+def kernels(sweep: bool = False) -> dict:
     """name -> (run(q, k, v, causal) on bfloat16 inputs, QK accumulation, is a peer)."""
     from torch.nn.attention import SDPBackend
 
@@ -55,7 +60,17 @@ def kernels() -> dict:
     def plain(fn):
         return lambda q, k, v, causal: (lambda: fn(q, k, v, causal), (q, k, None, None))
 
-    return {
+    def forced(cfg):  # the kernel at one configuration, for --sweep
+        from gn_kernels.triton_attention_kernels import attention
+
+        def run(q, k, v, causal):
+            out = torch.empty_like(q)
+            return out, attention(q, k, v, out, causal, cfg=cfg)
+
+        return lambda q, k, v, causal: (lambda: run(q, k, v, causal)[0], (q, k, None, None))
+
+    swept = {f"triton_attn<{c.name}>": (forced(c), FP32_ACC, False) for c in (SWEEP if sweep else [])}
+    return swept | {
         "sdpa_flash": (plain(_sdpa(SDPBackend.FLASH_ATTENTION)), FP32_ACC, True),
         "sdpa_cudnn": (plain(_sdpa(SDPBackend.CUDNN_ATTENTION)), FP32_ACC, True),
         "triton_attn": (plain(gn_kernels.triton_attn), FP32_ACC, False),
@@ -74,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", default="4,8,4096,8192,128", help="batch,heads,len_q,len_kv,head_dim")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--sweep", action="store_true", help="also time triton_attn at each configuration of SWEEP")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("benchmark_attn.py needs a CUDA GPU", file=sys.stderr)
@@ -84,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     q, k, v = (torch.randn(B, H, L, D, device=device, dtype=torch.bfloat16) for L in (Lq, Lk, Lk))
     rows, failed = [], False
     for causal in (False, True):
-        for name, (make, qk_acc, peer) in kernels().items():
+        for name, (make, qk_acc, peer) in kernels(args.sweep).items():
             row = {"kernel": name, "peer": peer, "causal": causal, "shape": [B, H, Lq, Lk, D], "us": None,
                    "tflops": None, "note": ""}
             rows.append(row)
@@ -94,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                 one = (slice(0, 1), slice(0, 1))
                 check = check_attention(out[one], qq[one], kq[one], v[one], causal, qk_acc,
                                         None if sq is None else sq[one], None if sk is None else sk[one])
-            except RuntimeError as e:
-                row["note"] = f"refused: {str(e).splitlines()[0][:160]}"
+            except Exception as e:  # a peer's refusal, or a swept configuration that does not compile
+                row["note"] = f"refused: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
+                failed = failed or not (peer or "<" in name)
                 continue
             if not check.ok:
                 row["note"], failed = f"check failed, not timed: {check}", failed or not peer

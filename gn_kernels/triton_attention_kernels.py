@@ -10,6 +10,7 @@ import triton
 import triton.language as tl
 
 from .checks import triton_interpreting
+from .heuristics import triton_attention as configs
 from .triton_gemm_kernels import _load_operand, _output_target
 
 LOG2E = 1.4426950408889634
@@ -66,13 +67,15 @@ def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP
     tl.store(o_ptr + b * s_ob + h * s_oh + rm[:, None] * s_ol + rd[None, :], out.to(o_ptr.dtype.element_ty), mask=q_mask)
 
 
-def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None) -> None:
+def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None, cfg: configs.AttnConfig | None = None) -> None:
     """out = softmax(q k^T / sqrt(D) [* scale_q scale_k]) v over (batch, heads, len, D) tensors whose
-    last dimension is contiguous; on torch's current stream."""
+    last dimension is contiguous; on torch's current stream. The configuration from the
+    heuristics unless one is given (a sweep's)."""
     B, H, Lq, D = q.shape
     Hkv, Lk = k.shape[1], k.shape[2]
     interpreting = triton_interpreting()
-    block_m, block_n = (16, 16) if interpreting else (128, 64)
+    cfg = cfg or configs.pick(interpreting)
+    block_m, block_n = cfg.block_m, cfg.block_n
     scaled = scale_q is not None
     target = _output_target(out, interpreting)
     sq, sk = (scale_q, scale_k) if scaled else (q, k)  # unused pointers when not scaled
@@ -83,7 +86,7 @@ def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None) -> None:
         D=D, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_D=triton.next_power_of_2(D), CAUSAL=causal, SCALED=scaled,
         QK_ACC=tl.int32 if q.dtype == torch.int8 else tl.float32,
         UPCAST=interpreting and q.dtype != torch.int8, INTERPRET=interpreting,
-        num_warps=4 if interpreting else 8, num_stages=1 if interpreting else 3,
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
     )
     if target is not out:
         out.copy_(target)

@@ -99,12 +99,12 @@ def scale_groups(M: int, N: int, K: int, scale_A: Tensor, scale_B: Tensor, op: s
     if scale_A.dim() == 2 and scale_B.dim() == 2 and scale_A.shape[1] == scale_B.shape[0] and min(
             *scale_A.shape, *scale_B.shape) > 0:
         (gm, gk), gn = scale_A.shape, scale_B.shape[1]
-        if M % gm == 0 and N % gn == 0 and K % gk == 0 and (K // gk) % 16 == 0:
+        if M % gm == 0 and N % gn == 0 and K % gk == 0 and (K // gk) % 32 == 0:
             return M // gm, N // gn, K // gk
     raise ValueError(
         f"{op}: scales must be row-wise (scale_A (M, 1) = ({M}, 1) or one value, scale_B (1, N) = (1, {N}) or one "
         f"value) or tile-wise (scale_A (M/QM, K/QK), scale_B (K/QK, N/QN), with QM, QN, QK dividing M, N, K and QK "
-        f"a multiple of 16); got scale_A {tuple(scale_A.shape)} and scale_B {tuple(scale_B.shape)}")
+        f"a multiple of 32: the K of one 8-bit tensor-core product); got scale_A {tuple(scale_A.shape)} and scale_B {tuple(scale_B.shape)}")
 
 
 def _check_scaled(op, A, B, scale_A, scale_B, out_dtype, bias):
@@ -130,7 +130,7 @@ def triton_scaled_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, out
     give the granularity: row-wise, scale_A (M, 1) and scale_B (1, N) (or single values), applied
     to the exact int32 or float32 sum; or tile-wise, scale_A (M/QM, K/QK) and scale_B (K/QK, N/QN)
     (DeepSeek's QM=1, QK=QN=128, for one), applied to each K block's partial sum. Plus bias (N,),
-    cast to out_dtype (bfloat16, float16 or float32). Any strides; QK a multiple of 16.
+    cast to out_dtype (bfloat16, float16 or float32). Any strides; QK a multiple of 32.
 
     FP8 row-wise sums leave the tensor cores for float32 every 128 products, as torch._scaled_mm's
     do; ``use_fast_accum=True`` keeps the whole sum in the tensor cores' own accumulation

@@ -105,29 +105,58 @@ def _gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_am, s
 
 
 @triton.jit
+def _tma_operands(a_desc, b_desc, off_m, off_n, k, BLOCK_K: tl.constexpr, B_KMAJOR: tl.constexpr,
+                  UPCAST: tl.constexpr):
+    a = a_desc.load([off_m, k * BLOCK_K])
+    if B_KMAJOR:
+        b = b_desc.load([off_n, k * BLOCK_K]).T
+    else:
+        b = b_desc.load([k * BLOCK_K, off_n])
+    if UPCAST:
+        a, b = a.to(tl.float32), b.to(tl.float32)
+    return a, b
+
+
+@triton.jit
+def _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, ACC: tl.constexpr,
+                     B_KMAJOR: tl.constexpr, UPCAST: tl.constexpr):
+    """The persistent kernel's tile-wise scaled sum, for tiles within one column group of B
+    (BLOCK_N divides QN): one scale per row and K block, A's times B's, and one multiply-add per
+    element. Each scaling waits for its product, so the tensor cores idle meanwhile unless
+    another program on the SM (programs_per_sm > 1) fills the gap."""
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    for k in range(0, tl.cdiv(K, BLOCK_K)):
+        a, b = _tma_operands(a_desc, b_desc, off_m, off_n, k, BLOCK_K, B_KMAJOR, UPCAST)
+        group = (k * BLOCK_K) // QK
+        scale = tl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0) * tl.load(
+            sb_ptr + group * s_sbk + (off_n // QN) * s_sbn)
+        acc += tl.dot(a, b, out_dtype=ACC).to(tl.float32) * scale[:, None]
+    return acc
+
+
+@triton.jit
 def _gemm_tma_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                     num_programs,
                      BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                      ACC: tl.constexpr, SCALING: tl.constexpr, HAS_BIAS: tl.constexpr, IMPRECISE_K: tl.constexpr,
-                     UPCAST: tl.constexpr, B_KMAJOR: tl.constexpr, SUBTILE: tl.constexpr, NUM_SMS: tl.constexpr,
+                     UPCAST: tl.constexpr, B_KMAJOR: tl.constexpr, SUBTILE: tl.constexpr,
                      WARP_SPECIALIZE: tl.constexpr):
-    """Persistent: program p computes tiles p, p + NUM_SMS, ...; out-of-bounds TMA loads read
-    zeros, so K needs no masking, and TMA stores clip to the tensor."""
+    """Persistent: program p computes tiles p, p + num_programs, ...; out-of-bounds TMA loads
+    read zeros, so K needs no masking, and TMA stores clip to the tensor."""
     tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
-    for tile in tl.range(tl.program_id(0), tiles, NUM_SMS, warp_specialize=WARP_SPECIALIZE):
+    for tile in tl.range(tl.program_id(0), tiles, num_programs, warp_specialize=WARP_SPECIALIZE):
         pid_m, pid_n = _tile_of(tile, M, N, BLOCK_M, BLOCK_N, GROUP_M)
         off_m, off_n = pid_m * BLOCK_M, pid_n * BLOCK_N
         rm, rn = off_m + tl.arange(0, BLOCK_M), off_n + tl.arange(0, BLOCK_N)
-        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32 if SCALING == 2 else ACC)
-        for k in range(0, tl.cdiv(K, BLOCK_K)):
-            a = a_desc.load([off_m, k * BLOCK_K])
-            if B_KMAJOR:
-                b = b_desc.load([off_n, k * BLOCK_K]).T
-            else:
-                b = b_desc.load([k * BLOCK_K, off_n])
-            if UPCAST:
-                a, b = a.to(tl.float32), b.to(tl.float32)
-            acc = _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
-                          BLOCK_K, ACC, SCALING, IMPRECISE_K)
+        if SCALING == 2:
+            acc = _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn,
+                                   QM, QN, QK, BLOCK_M, BLOCK_N, BLOCK_K, ACC, B_KMAJOR, UPCAST)
+        else:
+            acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
+            for k in range(0, tl.cdiv(K, BLOCK_K)):
+                a, b = _tma_operands(a_desc, b_desc, off_m, off_n, k, BLOCK_K, B_KMAJOR, UPCAST)
+                acc = tl.dot(a, b, acc, out_dtype=ACC, max_num_imprecise_acc=IMPRECISE_K)
         out = _epilogue(acc, rm, rn, M, N, sa_ptr, sb_ptr, bias_ptr, s_sam, s_sbn, SCALING, HAS_BIAS)
         if SUBTILE:
             # Two half-width stores halve the shared memory the epilogue stages through.
@@ -198,7 +227,8 @@ def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> 
     if cfg is None:
         cfg = configs.pick(configs.family(A.dtype, product.acc, product.scaling == TILEWISE), M, interpreting)
     layout = tma_layout(A, B, out) if cfg.persistent else None
-    if cfg.persistent and layout is None:
+    one_column_group = product.scaling != TILEWISE or product.groups[1] % cfg.block_n == 0
+    if cfg.persistent and (layout is None or not one_column_group):
         cfg = configs.pointer_fallback(cfg)
     target = _output_target(out, interpreting)
     upcast = interpreting and A.dtype in (torch.bfloat16, *FP8)
@@ -215,10 +245,10 @@ def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> 
         b_desc = (TensorDescriptor.from_tensor(B.t(), [cfg.block_n, block_k]) if kmajor
                   else TensorDescriptor.from_tensor(B, [block_k, cfg.block_n]))
         c_desc = TensorDescriptor.from_tensor(target, [cfg.block_m, cfg.block_n // (2 if cfg.subtile else 1)])
-        sms = 4 if interpreting else _num_sms(A.device.index)
-        _gemm_tma_kernel[(min(sms, tiles),)](
-            a_desc, b_desc, c_desc, *scales, M, N, K, *product.strides, *product.groups,
-            B_KMAJOR=kmajor, SUBTILE=cfg.subtile, NUM_SMS=sms, WARP_SPECIALIZE=cfg.warp_specialize, **common)
+        programs = min(tiles, (4 if interpreting else _num_sms(A.device.index)) * cfg.programs_per_sm)
+        _gemm_tma_kernel[(programs,)](
+            a_desc, b_desc, c_desc, *scales, M, N, K, *product.strides, *product.groups, programs,
+            B_KMAJOR=kmajor, SUBTILE=cfg.subtile, WARP_SPECIALIZE=cfg.warp_specialize, **common)
     else:
         _gemm_kernel[(tiles,)](
             A, B, target, *scales, M, N, K, A.stride(0), A.stride(1), B.stride(0), B.stride(1),

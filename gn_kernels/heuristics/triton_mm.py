@@ -26,12 +26,17 @@ class MmConfig(NamedTuple):
     persistent: bool = False  # the persistent TMA kernel (needs 16-byte aligned rows)
     subtile: bool = False  # persistent only: store the output tile in two halves
     warp_specialize: bool = False  # persistent only: producer and consumer warps
+    # persistent only: programs launched per SM; above 1, programs sharing an SM overlap one's
+    # tensor-core work with another's scaling or epilogue
+    programs_per_sm: int = 1
 
     @property
     def name(self) -> str:
         kind = "tma" + ("_sub" if self.subtile else "") + ("_ws" if self.warp_specialize else "") \
             if self.persistent else "ptr"
-        return f"{kind}_{self.block_m}x{self.block_n}x{self.block_k}_w{self.num_warps}_s{self.num_stages}_g{self.group_m}"
+        occupancy = f"_p{self.programs_per_sm}" if self.programs_per_sm > 1 else ""
+        return (f"{kind}{occupancy}_{self.block_m}x{self.block_n}x{self.block_k}_w{self.num_warps}_s{self.num_stages}"
+                f"_g{self.group_m}")
 
 
 def family(dtype: torch.dtype, acc: torch.dtype, tilewise: bool) -> str:
