@@ -12,6 +12,7 @@ from .cutlass_gemm import (
 )
 from .dispatch import KernelUnavailableError
 from .triton_attention import triton_attn, triton_scaled_qk_attn
+from .triton_block_scaled import triton_block_scaled_mm
 from .triton_gemm import triton_mm, triton_scaled_mm
 
 try:
@@ -28,6 +29,7 @@ __all__ = [
     "cutlass_row_scaled_int8_mm",
     "quant",
     "triton_attn",
+    "triton_block_scaled_mm",
     "triton_mm",
     "triton_scaled_mm",
     "triton_scaled_qk_attn",

@@ -91,6 +91,18 @@ def triton_scaled_mm(device):
     ]
 
 
+def triton_block_scaled_mm(device):
+    from gn_kernels.quant import FP4_DTYPE, quantize_mx, quantize_nvfp4
+
+    x, w = _x(9, 64, device=device), _x(16, 64, device=device)
+    samples = []
+    for dtype, fmt in ((FP8, "mxfp8"), (FP4_DTYPE, "mxfp4")):
+        (xq, xs), (wq, ws) = quantize_mx(x, dtype), quantize_mx(w, dtype)
+        samples.append((xq, wq.t(), xs, ws.t(), fmt))
+    (xq, xs, xt), (wq, ws, wt) = quantize_nvfp4(x), quantize_nvfp4(w)
+    return [*samples, (xq, wq.t(), xs, ws.t(), "nvfp4", torch.float32, (xt * wt).reshape(1))]
+
+
 def _heads(*shape, device, dtype=torch.bfloat16):
     return torch.randn(*shape, device=device).to(dtype)
 
@@ -116,6 +128,7 @@ SAMPLES = {
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
     "gn_kernels::triton_mm": triton_mm,
     "gn_kernels::triton_scaled_mm": triton_scaled_mm,
+    "gn_kernels::triton_block_scaled_mm": triton_block_scaled_mm,
     "gn_kernels::triton_attn": triton_attn,
     "gn_kernels::triton_scaled_qk_attn": triton_scaled_qk_attn,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
