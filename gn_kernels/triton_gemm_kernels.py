@@ -17,6 +17,7 @@ import triton
 import triton.language as tl
 from triton.tools.tensor_descriptor import TensorDescriptor
 
+from . import triton_autotune
 from .checks import triton_interpreting
 from .heuristics import triton_mm as configs
 
@@ -221,11 +222,14 @@ class Product:
 
 def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> None:
     """out (M, N) = A (M, K) @ B (K, N) as ``product`` says, on torch's current stream; the
-    configuration from the heuristics table unless one is given (the tuning sweep's)."""
+    configuration given (a sweep's), else the autotuner's (gn_kernels.triton_autotune), else the
+    heuristics table's."""
     (M, K), N = A.shape, B.shape[1]
     interpreting = triton_interpreting()
     if cfg is None:
-        cfg = configs.pick(configs.family(A.dtype, product.acc, product.scaling == TILEWISE), M, interpreting)
+        table = configs.family(A.dtype, product.acc, product.scaling == TILEWISE)
+        cfg = (triton_autotune.choose(table, M, N, K, lambda c: launch(A, B, out, product, c), interpreting)
+               or configs.pick(table, M, interpreting))
     layout = tma_layout(A, B, out) if cfg.persistent else None
     one_column_group = product.scaling != TILEWISE or product.groups[1] % cfg.block_n == 0
     if cfg.persistent and (layout is None or not one_column_group):

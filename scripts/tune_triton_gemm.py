@@ -3,8 +3,8 @@ same run, to fill the tables of gn_kernels/heuristics/triton_mm.py.
 
     python scripts/tune_triton_gemm.py --kernels 'triton_scaled_mm[fp8_rowwise]' --json out.json
 
-Each kernel (a Triton case of benchmark_mm.py) is timed at each of its candidates below, the
-pointer kernel and the persistent TMA one, every output checked against the float64 reference
+Each kernel (a Triton case of benchmark_mm.py) is timed at each of its table's candidates
+(gn_kernels/heuristics/triton_mm.py), the pointer kernel and the persistent TMA one, every output checked against the float64 reference
 first; printed as scripts/tune_sm90a_gemm.py prints (gn_kernels/bench/tuning.py).
 """
 
@@ -22,46 +22,15 @@ from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment
 from gn_kernels.bench.tuning import summarize, sweep_shape
 from gn_kernels.heuristics import triton_mm
-from gn_kernels.heuristics.triton_mm import MmConfig as C
 
-SMALL_M = 256  # candidates with 64-row tiles are timed up to this M only
-
-
-def _candidates(block_k: int, tilewise: bool = False, wide: bool = False) -> list[C]:
-    """Tiles for inputs whose K step is ``block_k`` elements (128 bytes a row). Tile-wise scaling
-    takes the persistent kernel only with tiles inside one 128-column group of B; it waits for
-    each product before scaling it, so two or three programs per SM share the tensor cores.
-    ``wide`` adds 256x256 tiles, whose accumulator fits the registers only at 16 bits."""
-    if tilewise:
-        big = [C(128, 128, block_k, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2),
-               C(128, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2),
-               C(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
-               C(128, 128, block_k, 8, 8, 4, persistent=True, subtile=True)]
-    else:
-        big = [C(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
-               C(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
-               C(256, 128, block_k, 8, 8, 4, persistent=True, subtile=True),
-               C(256, 128, block_k, 8, 8, 4, persistent=True, subtile=True, warp_specialize=True),
-               C(128, 128, block_k, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)]
-    if wide:
-        # 256x256x64 with 3 stages asks 262 KB of shared memory; K steps of 32 fit 4 in 197 KB.
-        big += [C(256, 256, block_k // 2, 8, 8, 4, persistent=True, subtile=True)]
-    small = [C(64, 64, block_k, 8, 4, 4),
-             C(64, 128, block_k, 8, 4, 4),
-             C(64, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3),
-             C(64, 32, 2 * block_k, 8, 4, 4),
-             C(128, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2)]
-    return big + small
-
-
-# kernel -> (its table in heuristics.triton_mm, its candidates)
+# kernel -> its table in heuristics.triton_mm, whose CANDIDATES are swept
 KERNELS = {
-    "triton_mm[bf16]": ("16bit", _candidates(64)),
-    "triton_mm[fp16_acc16]": ("fp16_acc16", _candidates(64, wide=True)),
-    "triton_scaled_mm[fp8_rowwise]": ("fp8", _candidates(128)),
-    "triton_scaled_mm[fp8_rowwise_fast_accum]": ("fp8", _candidates(128)),
-    "triton_scaled_mm[int8_rowwise]": ("int8", _candidates(128)),
-    "triton_scaled_mm[fp8_1x128_128x128]": ("fp8_tilewise", _candidates(128, tilewise=True)),
+    "triton_mm[bf16]": "16bit",
+    "triton_mm[fp16_acc16]": "fp16_acc16",
+    "triton_scaled_mm[fp8_rowwise]": "fp8",
+    "triton_scaled_mm[fp8_rowwise_fast_accum]": "fp8",
+    "triton_scaled_mm[int8_rowwise]": "int8",
+    "triton_scaled_mm[fp8_1x128_128x128]": "fp8_tilewise",
 }
 
 
@@ -87,15 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     shapes = [s for s in parse_shapes(args.shapes) if s[0] in keep_m]
     device, rows, texts = torch.device("cuda"), [], []
     for kernel in kernels:
-        table, configs = KERNELS[kernel]
+        table = KERNELS[kernel]
         start = time.monotonic()
         per_shape = {}
         for M, N, K in shapes:
             if args.budget_s is not None and time.monotonic() - start > args.budget_s:
                 print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
                 break
-            candidates = {c.name: triton_case(kernel, c) for c in configs
-                          if (c.block_m > 64 and c.num_warps == 8) or M <= SMALL_M or table.endswith("tilewise")}
+            candidates = {c.name: triton_case(kernel, c) for c in triton_mm.candidates(table, M)}
             per_shape[M, N, K] = sweep_shape(kernel, candidates, M, N, K, device, rows)
             times, peer_us = per_shape[M, N, K]
             best = sorted(times.items(), key=lambda x: x[1])[:3]

@@ -77,6 +77,44 @@ TABLES: dict[str, list[tuple[int | None, MmConfig]]] = {
 INTERPRETER = MmConfig(32, 32, 32, 4, 4, 1)
 
 
+def _candidates(block_k: int, tilewise: bool = False, wide: bool = False) -> list[MmConfig]:
+    """Tiles for inputs whose K step is ``block_k`` elements (128 bytes a row). Tile-wise scaling
+    takes the persistent kernel only with tiles inside one 128-column group of B; it waits for
+    each product before scaling it, so two or three programs per SM share the tensor cores.
+    ``wide`` adds 256x256 tiles, whose accumulator fits the registers only at 16 bits."""
+    if tilewise:
+        big = [MmConfig(128, 128, block_k, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2),
+               MmConfig(128, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2),
+               MmConfig(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
+               MmConfig(128, 128, block_k, 8, 8, 4, persistent=True, subtile=True)]
+    else:
+        big = [MmConfig(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
+               MmConfig(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
+               MmConfig(256, 128, block_k, 8, 8, 4, persistent=True, subtile=True),
+               MmConfig(256, 128, block_k, 8, 8, 4, persistent=True, subtile=True, warp_specialize=True),
+               MmConfig(128, 128, block_k, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)]
+    if wide:
+        # 256x256x64 with 3 stages asks 262 KB of shared memory; K steps of 32 fit 4 in 197 KB.
+        big += [MmConfig(256, 256, block_k // 2, 8, 8, 4, persistent=True, subtile=True)]
+    small = [MmConfig(64, 64, block_k, 8, 4, 4),
+             MmConfig(64, 128, block_k, 8, 4, 4),
+             MmConfig(64, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3),
+             MmConfig(64, 32, 2 * block_k, 8, 4, 4),
+             MmConfig(128, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2)]
+    return big + small
+
+
+# What scripts/tune_triton_gemm.py sweeps and the autotuner (gn_kernels.triton_autotune) times, per table.
+CANDIDATES: dict[str, list[MmConfig]] = {
+    "16bit": _candidates(64),
+    "fp16_acc16": _candidates(64, wide=True),
+    "fp8": _candidates(128),
+    "int8": _candidates(128),
+    "fp8_tilewise": _candidates(128, tilewise=True),
+    "int8_tilewise": _candidates(128, tilewise=True),
+}
+
+
 def pick(table: str, M: int, interpreting: bool) -> MmConfig:
     return INTERPRETER if interpreting else row_for(TABLES[table], M)[1]
 
@@ -84,3 +122,14 @@ def pick(table: str, M: int, interpreting: bool) -> MmConfig:
 def pointer_fallback(cfg: MmConfig) -> MmConfig:
     """The pointer kernel with a persistent configuration's tile, for operands TMA cannot read."""
     return cfg._replace(persistent=False, subtile=False, warp_specialize=False)
+
+SMALL_TILE_MAX_M = 256  # 64-row and 4-warp tiles are worth timing up to this M (tile-wise scaling: always)
+
+
+def candidates(table: str, M: int, interpreting: bool = False) -> list[MmConfig]:
+    """The configurations worth timing for ``table`` at M; under the interpreter, its two small ones."""
+    if interpreting:
+        return [INTERPRETER, INTERPRETER._replace(persistent=True, subtile=True)]
+    return [c for c in CANDIDATES[table]
+            if (c.block_m > 64 and c.num_warps == 8) or M <= SMALL_TILE_MAX_M or table.endswith("tilewise")]
+
