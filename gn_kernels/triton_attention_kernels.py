@@ -74,7 +74,7 @@ def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None, cfg: confi
     B, H, Lq, D = q.shape
     Hkv, Lk = k.shape[1], k.shape[2]
     interpreting = triton_interpreting()
-    cfg = cfg or configs.pick(interpreting)
+    cfg = cfg or configs.pick(scale_q is not None, interpreting)
     block_m, block_n = cfg.block_m, cfg.block_n
     scaled = scale_q is not None
     target = _output_target(out, interpreting)

@@ -44,6 +44,11 @@ class Case:
     def is_peer(self) -> bool:
         return self.peer is None
 
+    @property
+    def operand_bytes(self) -> int:
+        """Bytes per operand element: 16-bit formats 2, the 8-bit ones 1."""
+        return 2 if self.fmt in ("bf16", "fp16_acc16") else 1
+
 
 def _fp8(rows: int, cols: int, device: torch.device) -> Tensor:
     return torch.randn(rows, cols, device=device).to(FP8)

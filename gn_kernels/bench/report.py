@@ -128,8 +128,7 @@ def decode_bandwidth_table(results: list[Result], copy: float) -> str:
     rows = []
     for r in sorted((r for r in decode if (r.N, r.K) == (N, K)), key=lambda r: (r.M, r.kernel)):
         case = CASES[r.kernel]
-        operand = 2 if case.fmt == "bf16" else 1
-        gbs = ((r.M + r.N) * r.K * operand + r.M * r.N * case.out_bytes) / r.us / 1e3
+        gbs = ((r.M + r.N) * r.K * case.operand_bytes + r.M * r.N * case.out_bytes) / r.us / 1e3
         rows.append([r.kernel, r.M, f"{r.us:.1f}", f"{gbs:.0f}", f"{100 * gbs / copy:.1f}"])
     return (f"Decode bandwidth on the largest weight, N={N}, K={K}; device-to-device copy in the same run: "
             f"{copy:.0f} GB/s\n\n" + tabulate(rows, headers=["kernel", "M", "µs", "GB/s", "% of copy"],
