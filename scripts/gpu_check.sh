@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # On a GPU machine (the device tool's H100): install carried wheels, build with all
 # cores, run the whole suite and the benchmarks, and leave logs and results in $OUT.
-#   bash scripts/gpu_check.sh [test|bench|all|tune-quant|tune-gemm]   (default: all)
-# "bench" alone reuses extensions already built in gn_kernels/; "tune-quant" and "tune-gemm"
-# (each after the tests) sweep the launch tables of the quantizers or the SM90a GEMMs' tile tables.
+#   bash scripts/gpu_check.sh [test|bench|all|tune-quant|tune-gemm|tune-triton]   (default: all)
+# "bench" alone reuses extensions already built in gn_kernels/; "tune-quant", "tune-gemm" and
+# "tune-triton" (each after the tests) sweep the launch tables of the quantizers, the SM90a GEMMs'
+# tile tables or the Triton GEMMs' launch tables.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -28,6 +29,8 @@ if [ "$what" = tune-quant ]; then
   python3 benchmark_quant.py | tee -a "$log" || status=1
 elif [ "$what" = tune-gemm ]; then
   python3 scripts/tune_sm90a_gemm.py --swizzles 1,4 --max-m 4096 --json "$OUT/tune_sm90a.json" | tee -a "$log" || status=1
+elif [ "$what" = tune-triton ]; then
+  python3 scripts/tune_triton_gemm.py --json "$OUT/tune_triton.json" | tee -a "$log" || status=1
 elif [ "$what" != test ]; then
   slug=$(python3 -c "import torch; from gn_kernels.bench.peaks import gpu_key; \
 print((gpu_key(torch.cuda.get_device_name()) or torch.cuda.get_device_name()).lower().replace(' ', '_'))")
@@ -35,5 +38,6 @@ print((gpu_key(torch.cuda.get_device_name()) or torch.cuda.get_device_name()).lo
     || status=1
   python3 benchmark_sol.py --json "$OUT/${slug}_sol.json" | tee -a "$log" || status=1
   python3 benchmark_quant.py --json "$OUT/${slug}_quant.json" || status=1
+  python3 benchmark_attn.py --json "$OUT/${slug}_attn.json" | tee -a "$log" || status=1
 fi
 exit $status
