@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import quant
+from . import nn, quant
 from .cutlass_gemm import (
     cutlass_block_scaled_fp8_mm,
     cutlass_fp8_mm,
@@ -11,6 +11,7 @@ from .cutlass_gemm import (
     cutlass_row_scaled_int8_mm,
 )
 from .dispatch import KernelUnavailableError
+from .routing import explain, scaled_mm
 from .triton_attention import triton_attn, triton_scaled_qk_attn
 from .triton_block_scaled import triton_block_scaled_mm
 from .triton_gemm import triton_mm, triton_scaled_mm
@@ -27,7 +28,10 @@ __all__ = [
     "cutlass_int8_mm",
     "cutlass_row_scaled_fp8_mm",
     "cutlass_row_scaled_int8_mm",
+    "explain",
+    "nn",
     "quant",
+    "scaled_mm",
     "triton_attn",
     "triton_block_scaled_mm",
     "triton_mm",

@@ -209,3 +209,44 @@ def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, 
     u_out = UNIT_ROUNDOFF[out.dtype]
     bound = (2 * e / (1 - e) + _gamma(k.shape[2], u32)) * abs_pv * (1 + u_out) + u_out * ref.abs() + torch.finfo(out.dtype).tiny
     return _compare(out, ref, bound, f"QK accumulation = {qk_acc.name}")
+
+
+# E4M3 keeps 3 mantissa bits: rounding to nearest errs by at most 2**-4 of a normal value, and by
+# half the subnormal step, 2**-10, in units of the scale below 2**-6 (OCP FP8 spec). Dividing by
+# the scale in float32 before rounding adds at most two float32 roundings (2**-23 of the value).
+E4M3_RELATIVE_HALF_ULP = 2.0**-4
+E4M3_SUBNORMAL_HALF_STEP = 2.0**-10
+SCALING_ROUNDOFF = 2.0**-22
+
+
+def quantization_error(x: Tensor, scale: Tensor, dtype: torch.dtype) -> Tensor:
+    """Elementwise bound, float64, on |x - q * scale| when x is quantized to ``dtype`` (E4M3 or
+    int8) by ``scale`` (one per element, as broadcast from the quantizer's scales)."""
+    a, s = x.double().abs(), scale.double().expand_as(x)
+    if dtype == torch.int8:  # rounding to the nearest integer multiple of the scale
+        return s / 2 + SCALING_ROUNDOFF * a
+    return (E4M3_RELATIVE_HALF_ULP + SCALING_ROUNDOFF) * a + E4M3_SUBNORMAL_HALF_STEP * s
+
+
+def expand_scales(scale: Tensor, shape: torch.Size) -> Tensor:
+    """A quantizer's scales (one per row, 1x128 group or 128x128 block) spread over the elements."""
+    rows, cols = shape[-2], shape[-1]
+    return scale.repeat_interleave(rows // scale.shape[0], 0).repeat_interleave(cols // scale.shape[1], 1)
+
+
+def check_quantized_product(out: Tensor, A: Tensor, B: Tensor, err_A: Tensor, err_B: Tensor,
+                            acc: Accumulation = FP32_ACC, bias: Tensor | None = None) -> GemmCheck:
+    """``out`` against A @ B (+ bias) of the unquantized operands, in float64, when the kernel
+    multiplied operands Ã, B̃ within err_A and err_B of them: |AB - ÃB̃| ≤ err_A|B| + |A|err_B +
+    err_A err_B elementwise, and the kernel's own error on ÃB̃ is gemm_error_bound's, with
+    |Ã||B̃| ≤ (|A| + err_A)(|B| + err_B)."""
+    A, B, err_A, err_B = A.double(), B.double(), err_A.double(), err_B.double()
+    absA, absB = A.abs(), B.abs()
+    ref = A @ B
+    abs_bias = 0.0
+    if bias is not None:
+        ref, abs_bias = ref + bias.double(), bias.double().abs()
+    quantization = err_A @ absB + absA @ err_B + err_A @ err_B
+    kernel = gemm_error_bound(ref.abs() + quantization, (absA + err_A) @ (absB + err_B), A.shape[1], out.dtype, acc,
+                              abs_bias)
+    return _compare(out, ref, (1 + UNIT_ROUNDOFF.get(out.dtype, 0.0)) * quantization + kernel, "quantized operands")

@@ -1,0 +1,168 @@
+"""Quantized linear layers for training and inference: ``QuantizedLinear`` and ``convert_linears``.
+
+Every GEMM goes through gn_kernels.scaled_mm, so it runs the fastest kernel for the GPU. A layer
+computes Y = X Wᵀ + b; its backward dX = dY W and dW = dYᵀ X. Each GEMM A (M, K) @ B (K, N) takes
+A quantized along its rows and B through the rows of Bᵀ, so the operands each GEMM needs are:
+
+| recipe          | forward: A = X, Bᵀ = W          | dX: A = dY, Bᵀ = Wᵀ        | dW: A = dYᵀ, Bᵀ = Xᵀ                   |
+|-----------------|---------------------------------|----------------------------|----------------------------------------|
+| "fp8_rowwise"   | E4M3, a scale per row of each   | the same                   | the same                               |
+| "fp8_blockwise" | 1×128 groups; 128×128 blocks    | the same                   | the same; tokens a multiple of 128, else bfloat16 |
+| "int8_rowwise"  | int8, a scale per row of each   | the same                   | bfloat16                               |
+
+A weight quantized row-wise for the forward (a scale per output feature) has the wrong scales for
+dY W, whose sum runs over output features: the backward quantizes Wᵀ afresh, a scale per input
+feature (128×128 blocks are the same either way round, but are recomputed on Wᵀ's layout). Gradients
+are E4M3 too: a scale per row gives each token its own range, which is what E5M2's wider exponent
+would buy. int8 leaves dW in bfloat16: rounding gradients over thousands of tokens to 255 levels
+loses too much. Tokens are flattened over leading dimensions.
+
+Inference: ``layer.quantize_weights()`` (or ``convert_linears(..., quantize_weights=True)``) keeps
+only the quantized weight and its scales, which ``state_dict`` saves and ``load_state_dict`` loads
+(into a layer in either state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from . import quant
+from .routing import scaled_mm
+
+Quantizer = Callable[[Tensor], tuple[Tensor, Tensor]]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    quantize_a: Quantizer  # A (M, K) -> (Aq, scale_A) in the layout scaled_mm takes
+    quantize_bt: Quantizer  # Bᵀ (N, K) -> (Bᵀq, scale) with scale_B = scale.T
+    multiple: int  # what in_features and out_features must be multiples of
+    # dW quantized when the token count is a multiple of this (the quantizer's rule for Xᵀ); None: bfloat16
+    weight_grad_tokens: int | None
+
+    def matmul(self, a: Tensor, bt: Tensor, bias: Tensor | None, out_dtype: torch.dtype) -> Tensor:
+        """a (M, K) @ btᵀ (K, N), both quantized by this recipe."""
+        (aq, sa), (btq, sbt) = self.quantize_a(a), self.quantize_bt(bt)
+        return scaled_mm(aq, btq.t(), sa, sbt.t(), bias, out_dtype)
+
+    def weight_gradient(self, dy: Tensor, x: Tensor, dtype: torch.dtype) -> Tensor:
+        tokens = self.weight_grad_tokens
+        if tokens is not None and x.shape[0] % tokens == 0:
+            return self.matmul(dy.t().contiguous(), x.t().contiguous(), None, dtype)
+        return (dy.t() @ x).to(dtype)
+
+
+RECIPES = {
+    "fp8_rowwise": Recipe("fp8_rowwise", quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise, 16, 1),
+    "fp8_blockwise": Recipe("fp8_blockwise", quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, quant.GROUP,
+                            quant.GROUP),
+    "int8_rowwise": Recipe("int8_rowwise", quant.quantize_int8_rowwise, quant.quantize_int8_rowwise, 16, None),
+}
+
+
+def recipe_for(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise ValueError(f"recipe must be one of {list(RECIPES)}; got {name!r}")
+    return RECIPES[name]
+
+
+class _QuantizedLinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, recipe: Recipe) -> Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.recipe, ctx.has_bias = recipe, bias is not None
+        return recipe.matmul(x, weight, bias, x.dtype)
+
+    @staticmethod
+    def backward(ctx, dy: Tensor):
+        x, weight = ctx.saved_tensors
+        recipe, dy = ctx.recipe, dy.contiguous()
+        dx = recipe.matmul(dy, weight.t().contiguous(), None, x.dtype) if ctx.needs_input_grad[0] else None
+        dw = recipe.weight_gradient(dy, x, weight.dtype) if ctx.needs_input_grad[1] else None
+        db = dy.sum(0).to(dy.dtype) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return dx, dw, db, None
+
+
+class QuantizedLinear(nn.Linear):
+    """nn.Linear whose GEMMs run quantized by ``recipe`` (see the module docstring); in_features and
+    out_features must be multiples of 16 (128 for fp8_blockwise)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, recipe: str = "fp8_rowwise",
+                 device=None, dtype=None):
+        self.recipe = recipe_for(recipe)
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if n % self.recipe.multiple:
+                raise ValueError(f"QuantizedLinear({recipe}): {name} must be a multiple of {self.recipe.multiple}; "
+                                 f"got {n}")
+        super().__init__(in_features, out_features, bias, device, dtype)
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear, recipe: str) -> QuantizedLinear:
+        """A QuantizedLinear sharing ``linear``'s parameters (so optimizer state stays attached)."""
+        layer = cls.__new__(cls)
+        nn.Module.__init__(layer)
+        layer.recipe = recipe_for(recipe)
+        layer.in_features, layer.out_features = linear.in_features, linear.out_features
+        layer.register_parameter("weight", linear.weight)
+        layer.register_parameter("bias", linear.bias)
+        return layer
+
+    @property
+    def is_quantized(self) -> bool:
+        return "weight_q" in self._buffers
+
+    @torch.no_grad()
+    def quantize_weights(self) -> None:
+        """Keep only the quantized weight and its scales (for inference)."""
+        if not self.is_quantized:
+            self._hold_quantized(*self.recipe.quantize_bt(self.weight.contiguous()))
+
+    def _hold_quantized(self, weight_q: Tensor, weight_scale: Tensor) -> None:
+        del self.weight
+        self.register_buffer("weight_q", weight_q)
+        self.register_buffer("weight_scale", weight_scale)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if prefix + "weight_q" in state_dict and not self.is_quantized:
+            self._hold_quantized(torch.empty_like(state_dict[prefix + "weight_q"]),
+                                 torch.empty_like(state_dict[prefix + "weight_scale"]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x2 = x.reshape(-1, self.in_features)
+        if self.is_quantized:
+            xq, sx = self.recipe.quantize_a(x2)
+            y = scaled_mm(xq, self.weight_q.t(), sx, self.weight_scale.t(), self.bias, x.dtype)
+        else:
+            y = _QuantizedLinearFunction.apply(x2, self.weight, self.bias, self.recipe)
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, recipe={self.recipe.name}, quantized_weights={self.is_quantized}"
+
+
+def convert_linears(module: nn.Module, recipe: str, filter_fn: Callable[[str, nn.Linear], bool] | None = None,
+                    quantize_weights: bool = False) -> list[str]:
+    """Replace, in place, the nn.Linear layers of ``module`` (those ``filter_fn(name, layer)``
+    accepts, and whose features are multiples of the recipe's rule) with QuantizedLinear layers
+    sharing their parameters; returns the names replaced."""
+    rule = recipe_for(recipe).multiple
+    replaced = []
+    for name, child in list(module.named_modules()):
+        for child_name, linear in list(child.named_children()):
+            full = f"{name}.{child_name}" if name else child_name
+            if type(linear) is not nn.Linear or linear.in_features % rule or linear.out_features % rule:
+                continue
+            if filter_fn is not None and not filter_fn(full, linear):
+                continue
+            layer = QuantizedLinear.from_linear(linear, recipe)
+            if quantize_weights:
+                layer.quantize_weights()
+            setattr(child, child_name, layer)
+            replaced.append(full)
+    return replaced
