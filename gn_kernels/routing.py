@@ -151,15 +151,24 @@ def _operands(A: Tensor) -> str:
     return "int8" if A.dtype == torch.int8 else "fp4"
 
 
+@torch.compiler.assume_constant_result
+def _missing_extension(op: str, device_index: int) -> str:
+    """Why this install cannot run ``op`` on that GPU ("" if it can). Fixed for the process, so
+    torch.compile takes the answer as a constant instead of tracing the extension's import."""
+    try:
+        kernel_module(op, torch.device("cuda", device_index))
+    except KernelUnavailableError as e:
+        return str(e)
+    return ""
+
+
 def _unavailable(route: Route, A: Tensor) -> str | None:
     """Why ``route`` cannot run here, as far as the install and device go; None if it can."""
     if route.backend == "cutlass":
         if A.device.type != "cuda":
             return "CUTLASS kernels run on CUDA tensors only"
-        try:
-            kernel_module(route.op, A.device)
-        except KernelUnavailableError as e:
-            return str(e)
+        index = A.device.index if A.device.index is not None else torch.cuda.current_device()
+        return _missing_extension(route.op, index) or None
     return None
 
 
