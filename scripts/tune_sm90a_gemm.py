@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 from gn_kernels import heuristics
 from gn_kernels.bench.cases import config_case
-from gn_kernels.bench.report import write_pair
-from gn_kernels.bench.runner import environment
-from gn_kernels.bench.tuning import summarize, sweep_shape
+from gn_kernels.bench.tuning import sweep_kernels
 from gn_kernels.bench.shapes import parse_shapes
 from gn_kernels.dispatch import kernel_module
 from gn_kernels.heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
@@ -67,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-m", type=int, default=None, help="leave out shapes with a larger M")
     parser.add_argument("--swizzles", default=str(heuristics.MAX_SWIZZLE),
                         help="comma-separated tile-walk widths to time each configuration at (1, 2, 4, 8)")
-    parser.add_argument("--budget-s", type=float, default=None, help="start no shape after this many seconds")
+    parser.add_argument("--budget-s", type=float, default=None,
+                        help="per kernel: start no shape after this many seconds")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
@@ -79,23 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown kernels {unknown}; choose among {list(FAMILIES)}")
     swizzles = [int(s) for s in args.swizzles.split(",")]
     shapes = [s for s in parse_shapes(args.shapes) if args.max_m is None or s[0] <= args.max_m]
-    device, start, rows, texts = torch.device("cuda"), time.monotonic(), [], []
-    for kernel in kernels:
-        per_shape = {}
-        for M, N, K in shapes:
-            if args.budget_s is not None and time.monotonic() - start > args.budget_s:
-                print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
-                break
-            per_shape[M, N, K] = sweep_shape(kernel, _candidates(kernel, M, swizzles), M, N, K, device, rows)
-            times, _ = per_shape[M, N, K]
-            print(kernel, M, N, K, *(f"{n}={us:.1f}" for n, us in sorted(times.items(), key=lambda x: x[1])[:3]),
-                  flush=True)
-        texts.append(summarize(kernel, per_shape, lambda M: _entry(FAMILIES[kernel][2](M, 4096, 4096))))
-        print(texts[-1], flush=True)
-    env = environment(device)
-    text = f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}; {env['date']}\n\n" + "\n\n".join(texts)
-    if args.json:
-        write_pair(args.json, env, rows, text)
+    sweep_kernels(kernels, shapes, lambda kernel, M: _candidates(kernel, M, swizzles),
+                  lambda kernel, M: _entry(FAMILIES[kernel][2](M, 4096, 4096)), args.budget_s, args.json)
     return 0
 
 

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 from gn_kernels.bench.cases import triton_case
-from gn_kernels.bench.report import write_pair
-from gn_kernels.bench.runner import environment
-from gn_kernels.bench.tuning import summarize, sweep_shape
+from gn_kernels.bench.tuning import sweep_kernels
 from gn_kernels.heuristics import triton_mm
 
 # kernel -> its table in heuristics.triton_mm, whose CANDIDATES are swept
@@ -54,27 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown kernels {unknown}; choose among {list(KERNELS)}")
     keep_m = {int(m) for m in args.m.split(",")}
     shapes = [s for s in parse_shapes(args.shapes) if s[0] in keep_m]
-    device, rows, texts = torch.device("cuda"), [], []
-    for kernel in kernels:
-        table = KERNELS[kernel]
-        start = time.monotonic()
-        per_shape = {}
-        for M, N, K in shapes:
-            if args.budget_s is not None and time.monotonic() - start > args.budget_s:
-                print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
-                break
-            candidates = {c.name: triton_case(kernel, c) for c in triton_mm.candidates(table, M)}
-            per_shape[M, N, K] = sweep_shape(kernel, candidates, M, N, K, device, rows)
-            times, peer_us = per_shape[M, N, K]
-            best = sorted(times.items(), key=lambda x: x[1])[:3]
-            print(kernel, M, N, K, f"peer={peer_us}", *(f"{n}={us:.1f}" for n, us in best), flush=True)
-        texts.append(summarize(kernel, per_shape, lambda M: triton_mm.pick(table, M, False).name))
-        print(texts[-1], flush=True)
-    env = environment(device)
-    text = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}\n\n"
-            + "\n\n".join(texts))
-    if args.json:
-        write_pair(args.json, env, rows, text)
+    sweep_kernels(kernels, shapes,
+                  lambda kernel, M: {c.name: triton_case(kernel, c) for c in triton_mm.candidates(KERNELS[kernel], M)},
+                  lambda kernel, M: triton_mm.pick(KERNELS[kernel], M, False).name, args.budget_s, args.json)
     return 0
 
 

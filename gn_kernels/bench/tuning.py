@@ -64,3 +64,35 @@ def summarize(kernel: str, per_shape: dict, pick: Callable[[int], str]) -> str:
             + tabulate(table, headers=["config", *Ms], tablefmt="github") + "\n\nbest per M\n\n"
             + tabulate(best_rows, headers=["M", "best", "score", "table's pick", "score", f"× {CASES[kernel].peer}"],
                        tablefmt="github"))
+
+
+def sweep_kernels(kernels: list[str], shapes: list[tuple[int, int, int]],
+                  candidates: Callable[[str, int], dict[str, Case]], pick: Callable[[str, int], str],
+                  budget_s: float | None, json_path=None) -> None:
+    """For each kernel, sweep_shape over ``shapes`` (starting no shape once ``budget_s`` seconds of
+    that kernel's sweep are spent), print its summary, and write every row and the summaries to
+    ``json_path`` (and .md beside it). ``candidates(kernel, M)`` names the cases to time;
+    ``pick(kernel, M)`` is the table's current entry."""
+    import time
+
+    from .report import write_pair
+    from .runner import environment
+
+    device, rows, texts = torch.device("cuda"), [], []
+    for kernel in kernels:
+        start, per_shape = time.monotonic(), {}
+        for M, N, K in shapes:
+            if budget_s is not None and time.monotonic() - start > budget_s:
+                print(f"budget spent: {kernel} stops before {M}x{N}x{K}", flush=True)
+                break
+            per_shape[M, N, K] = sweep_shape(kernel, candidates(kernel, M), M, N, K, device, rows)
+            times, peer_us = per_shape[M, N, K]
+            best = sorted(times.items(), key=lambda x: x[1])[:3]
+            print(kernel, M, N, K, f"peer={peer_us}", *(f"{n}={us:.1f}" for n, us in best), flush=True)
+        texts.append(summarize(kernel, per_shape, lambda M: pick(kernel, M)))
+        print(texts[-1], flush=True)
+    env = environment(device)
+    text = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}\n\n"
+            + "\n\n".join(texts))
+    if json_path:
+        write_pair(json_path, env, rows, text)
