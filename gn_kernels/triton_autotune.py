@@ -48,7 +48,8 @@ def choose(table: str, M: int, N: int, K: int, run: Callable[[configs.MmConfig],
     """The tuned configuration of the key, tuning it first if autotuning is on (``run`` launches
     the GEMM at a given configuration); None where the table's entry is to be taken."""
     key = (table, m_bucket(M), N, K)
-    if key in _tuned or not _state["enabled"] or (torch.cuda.is_available() and torch.cuda.is_current_stream_capturing()):
+    capturing = torch.cuda.is_available() and torch.cuda.is_current_stream_capturing()
+    if key in _tuned or not _state["enabled"] or capturing:
         return _tuned.get(key)
     times = {}
     for cfg in configs.candidates(table, M, interpreting):
@@ -70,7 +71,8 @@ def clear() -> None:
 
 
 def save(path: str | Path) -> None:
-    rows = [{"table": t, "m_bucket": m, "n": n, "k": k, "config": cfg._asdict()} for (t, m, n, k), cfg in _tuned.items()]
+    rows = [{"table": t, "m_bucket": m, "n": n, "k": k, "config": cfg._asdict()}
+            for (t, m, n, k), cfg in _tuned.items()]
     Path(path).write_text(json.dumps(rows, indent=1) + "\n")
 
 

@@ -104,7 +104,8 @@ def scale_groups(M: int, N: int, K: int, scale_A: Tensor, scale_B: Tensor, op: s
     raise ValueError(
         f"{op}: scales must be row-wise (scale_A (M, 1) = ({M}, 1) or one value, scale_B (1, N) = (1, {N}) or one "
         f"value) or tile-wise (scale_A (M/QM, K/QK), scale_B (K/QK, N/QN), with QM, QN, QK dividing M, N, K and QK "
-        f"a multiple of 32: the K of one 8-bit tensor-core product); got scale_A {tuple(scale_A.shape)} and scale_B {tuple(scale_B.shape)}")
+        f"a multiple of 32: the K of one 8-bit tensor-core product); got scale_A {tuple(scale_A.shape)} and "
+        f"scale_B {tuple(scale_B.shape)}")
 
 
 def _check_scaled(op, A, B, scale_A, scale_B, out_dtype, bias):
