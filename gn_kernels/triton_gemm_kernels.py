@@ -180,7 +180,7 @@ def _tma_ready(t: torch.Tensor) -> bool:
 
 
 def tma_layout(A: torch.Tensor, B: torch.Tensor, out: torch.Tensor) -> str | None:
-    """"k-major" or "n-major" (B's contiguous dimension) when the persistent TMA kernel can take
+    """B's contiguous dimension, "k-major" or "n-major", when the persistent TMA kernel can take
     the operands, else None. FP8 and int8 tensor-core products read B K-major only."""
     if not (_tma_ready(A) and _tma_ready(out)):
         return None

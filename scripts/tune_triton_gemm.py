@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from gn_kernels.bench.cases import triton_case
+from gn_kernels.bench.shapes import parse_shapes
 from gn_kernels.bench.tuning import sweep_kernels
 from gn_kernels.heuristics import triton_mm
 
@@ -43,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available():
         print("tune_triton_gemm.py needs a CUDA GPU", file=sys.stderr)
         return 2
-    from gn_kernels.bench.shapes import parse_shapes
-
     kernels = args.kernels.split(",")
     unknown = [k for k in kernels if k not in KERNELS]
     if unknown:

@@ -4,6 +4,7 @@ of a kernel at one shape beside its peer, and the summary that picks a configura
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -11,7 +12,8 @@ import torch
 from tabulate import tabulate
 
 from .cases import CASES, Case
-from .runner import Result, measure
+from .report import write_pair
+from .runner import Result, environment, measure
 
 
 def sweep_shape(kernel: str, candidates: dict[str, Case], M: int, N: int, K: int, device: torch.device,
@@ -73,11 +75,6 @@ def sweep_kernels(kernels: list[str], shapes: list[tuple[int, int, int]],
     that kernel's sweep are spent), print its summary, and write every row and the summaries to
     ``json_path`` (and .md beside it). ``candidates(kernel, M)`` names the cases to time;
     ``pick(kernel, M)`` is the table's current entry."""
-    import time
-
-    from .report import write_pair
-    from .runner import environment
-
     device, rows, texts = torch.device("cuda"), [], []
     for kernel in kernels:
         start, per_shape = time.monotonic(), {}
