@@ -21,17 +21,19 @@ from gn_kernels.bench.runner import copy_gbs, environment, time_us
 
 E4M3 = torch.float8_e4m3fn
 
-def quantizers(tensor_scale: torch.Tensor) -> dict:
-    """name -> fn(x, impl); NVFP4 takes a tensor scale given ahead, as activations do."""
+def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
+    """name -> fn(x, impl). "given" rows take their tensor scale chosen ahead, as activations do
+    under delayed or static scaling: one pass instead of a global max and then the codes."""
     return {
     "quantize_fp8_tensorwise": lambda x, impl: Q.quantize_fp8_tensorwise(x, impl=impl),
+    "quantize_fp8_tensorwise[given scale]": lambda x, impl: Q.quantize_fp8_tensorwise(x, scale=fp8_scale, impl=impl),
     "quantize_fp8_rowwise": lambda x, impl: Q.quantize_fp8_rowwise(x, impl=impl),
     "quantize_fp8_groupwise": lambda x, impl: Q.quantize_fp8_groupwise(x, impl=impl),
     "quantize_fp8_blockwise": lambda x, impl: Q.quantize_fp8_blockwise(x, impl=impl),
     "quantize_int8_rowwise": lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl),
     "quantize_mx[mxfp8]": lambda x, impl: Q.quantize_mx(x, E4M3, "nv", impl=impl),
     "quantize_mx[mxfp4]": lambda x, impl: Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl=impl),
-    "quantize_nvfp4[given tensor scale]": lambda x, impl: Q.quantize_nvfp4(x, tensor_scale, impl=impl)[:2],
+    "quantize_nvfp4[given tensor scale]": lambda x, impl: Q.quantize_nvfp4(x, nvfp4_scale, impl=impl)[:2],
     }
 
 
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [["device-to-device copy (peer)", f"{copy_us:.1f}", f"{copy:.0f}", "100.0", ""]]
     out_rows = [{"kernel": "copy", "peer": True, "M": args.size, "N": args.size, "K": 0, "us": copy_us, "gbs": copy}]
     failed = False
-    for name, fn in quantizers(Q.quantize_nvfp4(x)[2]).items():
+    for name, fn in quantizers(Q.quantize_fp8_tensorwise(x)[1], Q.quantize_nvfp4(x)[2]).items():
         got = fn(x, "triton")
         if not _same_bits(got, fn(x, "reference")):
             rows.append([name, "", "", "", "differs from reference: not timed"])

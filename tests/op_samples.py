@@ -132,6 +132,9 @@ SAMPLES = {
     "gn_kernels::triton_attn": triton_attn,
     "gn_kernels::triton_scaled_qk_attn": triton_scaled_qk_attn,
     "gn_kernels::quantize_fp8_tensorwise": lambda d: [(_x(5, 48, device=d),), (_x(3, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
+    "gn_kernels::quantize_fp8_tensorwise_given_scale": lambda d: [
+        (_x(5, 48, device=d), torch.tensor(0.02, device=d)),
+        (_x(3, 64, device=d, dtype=torch.float16), torch.tensor([3.0], device=d), torch.float8_e5m2)],
     "gn_kernels::quantize_fp8_rowwise": lambda d: [(_x(2, 3, 40, device=d),), (_x(7, 64, device=d, dtype=torch.bfloat16), torch.float8_e5m2)],
     "gn_kernels::quantize_int8_rowwise": lambda d: [(_x(9, 100, device=d),)],
     "gn_kernels::quantize_fp8_groupwise": lambda d: [(_x(5, 256, device=d),), (_x(2, 2, 128, device=d, dtype=torch.float16),)],

@@ -6,6 +6,8 @@ import torch
 from torch import Tensor
 
 FP8_MAX = {torch.float8_e4m3fn: 448.0, torch.float8_e5m2: 57344.0}
+# NaN's FP8 byte in E4M3 and E5M2 alike (sign clear); the given-scale tensor-wise quantizer writes it.
+FP8_NAN_CODE = 0x7F
 E4M3_MAX = 448.0
 E2M1_MAX = 6.0
 INT8_MAX = 127.0

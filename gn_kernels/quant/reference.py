@@ -28,6 +28,7 @@ from .formats import (
     E4M3_MAX,
     FP4_DTYPE,
     FP8_MAX,
+    FP8_NAN_CODE,
     code_max,
     MX_BLOCK,
     MX_ELEMENT_EMAX,
@@ -80,6 +81,21 @@ def quantize_tensorwise(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
     qmax = code_max(dtype)
     scale, inv, usable = _scale_and_inverse(x.float().abs().amax(), qmax)
     return _to_code(x.float() * inv, usable, dtype), scale
+
+
+def quantize_tensorwise_given(x: Tensor, scale: Tensor, dtype: torch.dtype) -> Tensor:
+    """FP8 codes of x / scale for a scale chosen ahead (delayed or static scaling): one pass.
+
+    Elements saturate at the format's max (+-inf too) and NaN gives the NaN byte 0x7F; a scale
+    that is not a positive finite number gives zero codes, as an all-zero or non-finite tensor
+    does on the computed-scale path.
+    """
+    s = scale.float()
+    usable = torch.isfinite(s) & (s > 0)
+    inv = torch.where(usable, _f32(1.0, s) / torch.where(usable, s, 1.0), 0.0)
+    v = x.float() * inv
+    bits = _to_code(v, usable, dtype).view(torch.uint8)
+    return torch.where(torch.isnan(v) & usable, FP8_NAN_CODE, bits).view(dtype)
 
 
 def quantize_blocks_2d(x: Tensor, block: int, dtype: torch.dtype) -> tuple[Tensor, Tensor]:

@@ -20,7 +20,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from .formats import E2M1_MAX, FP4_DTYPE, FP8_MAX, MX_ELEMENT_EMAX, code_max
+from .formats import E2M1_MAX, FP4_DTYPE, FP8_MAX, FP8_NAN_CODE, MX_ELEMENT_EMAX, code_max
 
 # Output codes; E2M1 codes are packed two a byte by the group kernel itself.
 _E4M3, _E5M2, _INT8, _E2M1 = 0, 1, 2, 3
@@ -274,6 +274,20 @@ def _tensorwise_kernel(x_ptr, q_ptr, s_ptr, amax_ptr, N, BLOCK: tl.constexpr, OU
 
 
 @triton.jit
+def _given_scale_kernel(x_ptr, q_ptr, s_ptr, N, BLOCK: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr,
+                        NAN_CODE: tl.constexpr, INTERPRET: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    s = tl.load(s_ptr)
+    bits = s.to(tl.int32, bitcast=True)
+    usable = (bits > 0) & (bits < 0x7F800000)  # exactly the positive finite floats
+    inv = tl.where(usable, tl.math.div_rn(_f32(1.0, s), tl.where(usable, s, 1.0)), 0.0)
+    v = tl.load(x_ptr + offs, mask=offs < N, other=0.0).to(tl.float32) * inv
+    nan = usable & (_abs_bits(v) > 0x7F800000)
+    codes = tl.where(nan, NAN_CODE, _codes(v, usable, OUT, QMAX, INTERPRET))
+    tl.store(q_ptr + offs, codes, mask=offs < N)
+
+
+@triton.jit
 def _block2d_kernel(x_ptr, q_ptr, s_ptr, R, C, BLOCK: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr,
                     INTERPRET: tl.constexpr):
     batch = tl.program_id(2).to(tl.int64)
@@ -391,6 +405,18 @@ def quantize_tensorwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, T
     _tensorwise_kernel[(blocks,)](xc, q, s, amax, xc.numel(), BLOCK=block, OUT=_OUT_CODE[dtype],
                                   QMAX=code_max(dtype), INTERPRET=_interpreting(), num_warps=quant_warps)
     return q.view(dtype), s
+
+
+def quantize_tensorwise_given_triton(x: Tensor, scale: Tensor, dtype: torch.dtype) -> Tensor:
+    """One pass: the scale was chosen ahead, so nothing waits for a global max."""
+    xc = x.contiguous()
+    q = _codes_buffer(x.shape, dtype, x.device)
+    _, block, _, quant_warps = TENSORWISE
+    grid = (max(1, triton.cdiv(xc.numel(), block)),)
+    _given_scale_kernel[grid](xc, q, scale.float().reshape(1), xc.numel(), BLOCK=block, OUT=_OUT_CODE[dtype],
+                              QMAX=code_max(dtype), NAN_CODE=FP8_NAN_CODE, INTERPRET=_interpreting(),
+                              num_warps=quant_warps)
+    return q.view(dtype)
 
 
 def quantize_blocks_2d_triton(x: Tensor, block: int, dtype: torch.dtype) -> tuple[Tensor, Tensor]:

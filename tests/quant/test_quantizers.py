@@ -137,6 +137,37 @@ def test_tensorwise_zero_tensor():
     assert s.item() == 0 and torch.equal(Q.dequantize_fp8_tensorwise(q, s), torch.zeros(4, 8))
 
 
+def test_tensorwise_given_scale_divides_rounds_to_even_and_saturates():
+    # scale 0.5: x / 0.5 = 2x. 2 * 0.53125 = 1.0625 sits halfway between the E4M3 neighbours 1.0 and
+    # 1.125: even mantissa 1.0 wins; 2 * 0.59375 = 1.1875 between 1.125 and 1.25 goes to 1.25.
+    x = row(0.53125, 0.59375, -3.0, 300.0, -1e30, INF, -INF, 0.0)
+    q, s = Q.quantize_fp8_tensorwise(x, scale=torch.tensor(0.5))
+    assert s.item() == 0.5
+    assert q.float().tolist() == [[1.0, 1.25, -6.0, 448.0, -448.0, 448.0, -448.0, 0.0]]
+    q, _ = Q.quantize_fp8_tensorwise(row(1e9, -INF), E5M2, scale=torch.tensor(1.0))
+    assert q.float().tolist() == [[57344.0, -57344.0]]
+
+
+def test_tensorwise_given_scale_nan_and_unusable_scales():
+    q, _ = Q.quantize_fp8_tensorwise(row(NAN, -NAN, 1.0), scale=torch.tensor(1.0))
+    assert q.view(torch.uint8).tolist() == [[0x7F, 0x7F, 0x38]]  # NaN byte, sign dropped; 1.0 = 0x38
+    for bad in (0.0, -1.0, INF, NAN):
+        q, s = Q.quantize_fp8_tensorwise(row(1.0, NAN, INF), scale=torch.tensor(bad))
+        assert q.view(torch.uint8).tolist() == [[0, 0, 0]]
+        # 0 * scale: zeros for a finite scale, NaN (never a finite wrong value) for inf or NaN
+        torch.testing.assert_close(Q.dequantize_fp8_tensorwise(q, s), row(0.0, 0.0, 0.0) * bad,
+                                   rtol=0, atol=0, equal_nan=True)
+
+
+def test_tensorwise_given_scale_argument_errors():
+    with pytest.raises(ValueError, match="scale must be a one-element float32 tensor"):
+        Q.quantize_fp8_tensorwise(torch.zeros(2, 4), scale=torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="scale must be a one-element float32 tensor"):
+        Q.quantize_fp8_tensorwise(torch.zeros(2, 4), scale=torch.tensor(1.0, dtype=torch.float64))
+    with pytest.raises(TypeError, match="dtype must be one of"):
+        Q.quantize_fp8_tensorwise(torch.zeros(2, 4), torch.int8, scale=torch.tensor(1.0))
+
+
 # ---- round trip within half an ulp at the scale ---------------------------------------------------
 
 
