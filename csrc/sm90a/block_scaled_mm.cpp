@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "block_scaled_gemm_instances.h"
-#include "scaled_mm_checks.h"
+#include "common/scaled_mm_args.h"
 
 namespace gn_kernels::sm90a {
 

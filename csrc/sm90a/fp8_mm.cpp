@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "fp8_gemm_instances.h"
-#include "scaled_mm_checks.h"
+#include "common/scaled_mm_args.h"
 
 namespace gn_kernels::sm90a {
 

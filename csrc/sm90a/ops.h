@@ -8,22 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "common/scaled_mm_args.h"
+
 namespace gn_kernels::sm90a {
 
-// out = scale_A * (A @ B * scale_B) + bias, A (M, K) row-major, B (K, N)
-// column-major, FP8 or INT8 operands; scales float32 with M (N) values or one value,
-// bias float32 (N); an absent scale is 1, an absent bias 0. config names a tile
-// configuration of gemm_configs.h.
-struct ScaledMmArgs {
-  const at::Tensor& A;
-  const at::Tensor& B;
-  const std::optional<at::Tensor>& scale_A;
-  const std::optional<at::Tensor>& scale_B;
-  const std::optional<at::Tensor>& bias;
-  const at::Tensor& out;
-  int max_swizzle;  // tiles a persistent CTA walks along one side before the other
-};
-
+// out = scale_A * (A @ B * scale_B) + bias for FP8 operands (see ScaledMmArgs); config
+// names a tile configuration of gemm_configs.h.
 void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const std::optional<at::Tensor>& scale_A,
                    const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,

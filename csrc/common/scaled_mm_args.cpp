@@ -1,6 +1,6 @@
-#include "scaled_mm_checks.h"
+#include "scaled_mm_args.h"
 
-namespace gn_kernels::sm90a {
+namespace gn_kernels {
 
 namespace {
 
@@ -44,4 +44,4 @@ std::string out_name(const char* op, const at::Tensor& out) {
   }
 }
 
-}  // namespace gn_kernels::sm90a
+}  // namespace gn_kernels

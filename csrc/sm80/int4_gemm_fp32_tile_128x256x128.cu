@@ -1,0 +1,3 @@
+#include "int4_gemm.cuh"
+
+GN_SM80_INT4_DEFINE(fp32, tile_128x256x128)

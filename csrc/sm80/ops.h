@@ -1,0 +1,25 @@
+// Entry points of the SM80 extension; the Python ops in gn_kernels/ hold the schemas,
+// argument checks and fake kernels.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/scaled_mm_args.h"
+
+namespace gn_kernels::sm80 {
+
+// out = scale_A * (A @ B * scale_B) + bias for INT4 operands packed two a byte along K
+// (A (M, K/2) row-major, B (K/2, N) column-major, int8 storage), or the exact int32
+// product when out is int32 (no scales or bias), by the named tile configuration.
+void int4_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::Tensor>& scale_A,
+             const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
+             const at::Tensor& out, const std::string& config);
+
+// "<out>_<config>" of every instantiated INT4 kernel.
+std::vector<std::string> int4_gemm_instances();
+
+}  // namespace gn_kernels::sm80

@@ -1,0 +1,12 @@
+#include <pybind11/stl.h>
+#include <torch/extension.h>
+
+#include "ops.h"
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("scaled_fp8_mm", &gn_kernels::sm89::scaled_fp8_mm,
+        "out = scale_A * (A @ B * scale_B) + bias for FP8 operands (Ada mma.sync), into a "
+        "preallocated out, by the named tile configuration");
+  m.def("fp8_gemm_instances", &gn_kernels::sm89::fp8_gemm_instances,
+        "<out>_<acc>_<a>_<b>_<config> of every instantiated FP8 GEMM");
+}

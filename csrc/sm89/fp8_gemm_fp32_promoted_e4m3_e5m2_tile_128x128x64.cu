@@ -1,0 +1,3 @@
+#include "fp8_gemm.cuh"
+
+GN_SM89_FP8_DEFINE(fp32, promoted, e4m3, e5m2, tile_128x128x64)
