@@ -6,8 +6,10 @@ from . import nn, quant
 from .cutlass_gemm import (
     cutlass_block_scaled_fp8_mm,
     cutlass_fp8_mm,
+    cutlass_int4_mm,
     cutlass_int8_mm,
     cutlass_row_scaled_fp8_mm,
+    cutlass_row_scaled_int4_mm,
     cutlass_row_scaled_int8_mm,
 )
 from .dispatch import KernelUnavailableError
@@ -25,8 +27,10 @@ __all__ = [
     "KernelUnavailableError",
     "cutlass_block_scaled_fp8_mm",
     "cutlass_fp8_mm",
+    "cutlass_int4_mm",
     "cutlass_int8_mm",
     "cutlass_row_scaled_fp8_mm",
+    "cutlass_row_scaled_int4_mm",
     "cutlass_row_scaled_int8_mm",
     "explain",
     "nn",

@@ -12,9 +12,9 @@ import torch
 from torch import Tensor
 
 from . import checks
-from .dispatch import kernel_module
+from .dispatch import check_backend, kernel_family, kernel_module
 from . import heuristics
-from .heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
+from .heuristics import mma_sync, sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
 FP8_OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
@@ -36,7 +36,9 @@ def _check_aligned_start(op: str, name: str, t: Tensor) -> None:
         raise ValueError(f"{op}: {name} must start on a 16-byte boundary; got storage offset {t.storage_offset()}")
 
 
-def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operands=FP8_OPERANDS) -> tuple[int, int, int]:
+def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operands=FP8_OPERANDS,
+                  backend: str | None = None) -> tuple[int, int, int]:
+    check_backend(op, backend)
     M, N, K = _check_operands(op, A, B, operands)
     if A.dtype == B.dtype == torch.float8_e5m2:
         raise TypeError(f"{op}: A and B cannot both be float8_e5m2 (E5M2 pairs with E4M3, in either order)")
@@ -44,8 +46,9 @@ def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operand
     return M, N, K
 
 
-def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, int]:
-    """One-byte operands: A (M, K) row-major, B (K, N) column-major, on one CUDA device, TMA-aligned."""
+def _check_operands(op: str, A: Tensor, B: Tensor, operands, k_what: str = "K (A.shape[1])") -> tuple[int, int, int]:
+    """One-byte operands: A (M, K) row-major, B (K, N) column-major, on one CUDA device, TMA-aligned
+    (16-byte rows and starts, which cp.async needs as well). Returns M, N and A.shape[1]."""
     checks.check_cuda(op, "A", A)
     checks.check_cuda(op, "B", B)
     checks.check_same_device(op, A=A, B=B)
@@ -55,7 +58,7 @@ def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, 
     checks.check_row_major(op, "A", A)
     checks.check_col_major(op, "B", B)
     checks.check_multiple(op, "N (B.shape[1])", N, FP8_NK_MULTIPLE)
-    checks.check_multiple(op, "K (A.shape[1])", K, FP8_NK_MULTIPLE)
+    checks.check_multiple(op, k_what, K, FP8_NK_MULTIPLE)
     _check_aligned_start(op, "A", A)
     _check_aligned_start(op, "B", B)
     return M, N, K
@@ -78,12 +81,12 @@ def _check_scale(op: str, name: str, scale: Tensor, vector_shape: tuple[int, int
         )
 
 
-def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=False):
+def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=False, backend=None):
     if int8:
         M, N, K = _check_operands(op, A, B, [torch.int8])
         checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
     else:
-        M, N, K = _check_fp8_mm(op, A, B, out_dtype)
+        M, N, K = _check_fp8_mm(op, A, B, out_dtype, backend=backend)
     _check_scale(op, "scale_A", scale_A, (M, 1), A)
     _check_scale(op, "scale_B", scale_B, (1, N), A)
     _check_bias(op, A, bias, N)
@@ -127,14 +130,21 @@ def _empty_product(A, B, bias, out_dtype) -> Tensor | None:
     return None
 
 
-def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None) -> Tensor:
+def _fp8_entry(arch: str, M: int, N: int, K: int, A: Tensor, B: Tensor, out_dtype, fast_accum: bool) -> str:
+    if arch == "89":
+        return mma_sync.pick_sm89_fp8(M, N, K)
+    return sm90a_fp8.pick(M, N, K, _SHORT[out_dtype], _SHORT[A.dtype], _SHORT[B.dtype], fast_accum)
+
+
+def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None,
+                backend=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
         return empty
-    config, max_swizzle = _chosen(config, max_swizzle, lambda: sm90a_fp8.pick(
-        M, N, K, _SHORT[out_dtype], _SHORT[A.dtype], _SHORT[B.dtype], fast_accum))
+    family, module = kernel_family(op, A.device, backend)
+    config, max_swizzle = _chosen(config, max_swizzle, lambda: _fp8_entry(family.arch, M, N, K, A, B, out_dtype, fast_accum))
     out = A.new_empty((M, N), dtype=out_dtype)
-    kernel_module(op, A.device).scaled_fp8_mm(
+    module.scaled_fp8_mm(
         A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config, max_swizzle)
     return out
 
@@ -162,6 +172,7 @@ def cutlass_row_scaled_fp8_mm(
     bias: Tensor | None = None,
     out_dtype: torch.dtype = torch.bfloat16,
     use_fast_accum: bool = False,
+    backend: str = "auto",
 ) -> Tensor:
     """scale_A * (A @ B) * scale_B + bias, cast to ``out_dtype``, as torch._scaled_mm computes it.
 
@@ -169,32 +180,35 @@ def cutlass_row_scaled_fp8_mm(
     (not both E5M2); scale_A float32 (M, 1), scale_B float32 (1, N), or either
     one value (tensor-wise); bias (N,) bfloat16, float16 or float32. Any M; N
     and K multiples of 16. use_fast_accum keeps the tensor cores' own FP8
-    accumulation for all of K (faster, less accurate; for inference).
+    accumulation for all of K (faster, less accurate; for inference). backend
+    "auto" runs the newest family built for this GPU (SM90a on Hopper, SM89 on
+    Ada); "89" or "90a" forces one (SM89 runs on newer GPUs through PTX).
     """
-    _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
-    return _run_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum)
+    _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, backend=backend)
+    return _run_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum,
+                       backend=backend)
 
 
 @cutlass_row_scaled_fp8_mm.register_fake
-def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16, use_fast_accum=False):
-    M, N, _ = _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16, use_fast_accum=False, backend="auto"):
+    M, N, _ = _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, backend=backend)
     return A.new_empty((M, N), dtype=out_dtype)
 
 
 @torch.library.custom_op("gn_kernels::cutlass_fp8_mm", mutates_args=())
-def cutlass_fp8_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
+def cutlass_fp8_mm(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16, backend: str = "auto") -> Tensor:
     """A (M, K) @ B (K, N) for float8_e4m3fn operands, float32 accumulation, cast to ``out_dtype``.
 
     A row-major, B column-major; any M; N and K multiples of 16; out_dtype
-    bfloat16, float16 or float32.
+    bfloat16, float16 or float32; backend as for cutlass_row_scaled_fp8_mm.
     """
-    _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn])
-    return _run_scaled("cutlass_fp8_mm", A, B, None, None, None, out_dtype, False)
+    _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn], backend)
+    return _run_scaled("cutlass_fp8_mm", A, B, None, None, None, out_dtype, False, backend=backend)
 
 
 @cutlass_fp8_mm.register_fake
-def _(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
-    M, N, _ = _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn])
+def _(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16, backend: str = "auto") -> Tensor:
+    M, N, _ = _check_fp8_mm("cutlass_fp8_mm", A, B, out_dtype, [torch.float8_e4m3fn], backend)
     return A.new_empty((M, N), dtype=out_dtype)
 
 
@@ -338,4 +352,75 @@ def cutlass_block_scaled_fp8_mm(
 @cutlass_block_scaled_fp8_mm.register_fake
 def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
     M, N, _ = _check_block_scaled("cutlass_block_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return A.new_empty((M, N), dtype=out_dtype)
+
+
+# ---- INT4 (SM80 mma.sync; newer GPUs through PTX) -----------------------------------------------
+
+INT4_K = "A.shape[1] (K/2: two INT4 values a byte)"
+
+
+def _check_int4(op, A, B) -> tuple[int, int]:
+    M, N, _ = _check_operands(op, A, B, [torch.int8], k_what=INT4_K)
+    return M, N
+
+
+def _check_row_scaled_int4(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[int, int]:
+    M, N = _check_int4(op, A, B)
+    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    _check_scale(op, "scale_A", scale_A, (M, 1), A)
+    _check_scale(op, "scale_B", scale_B, (1, N), A)
+    _check_bias(op, A, bias, N)
+    return M, N
+
+
+def _run_int4(op, A, B, scale_A, scale_B, bias, out_dtype) -> Tensor:
+    M, N, K = A.shape[0], B.shape[1], 2 * A.shape[1]
+    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+        return empty
+    out = A.new_empty((M, N), dtype=out_dtype)
+    kernel_module(op, A.device).int4_mm(A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out,
+                                         mma_sync.pick_sm80_int4(M, N, K))
+    return out
+
+
+@torch.library.custom_op("gn_kernels::cutlass_int4_mm", mutates_args=())
+def cutlass_int4_mm(A: Tensor, B: Tensor) -> Tensor:
+    """A @ B for signed INT4 operands packed two a byte along K, exact in int32.
+
+    A (M, K/2) int8, row-major, and B (K/2, N) int8, column-major, each byte holding
+    two INT4 values of K with element 2i in the low nibble (``pack_int4`` makes them:
+    for a weight W (N, K), B = pack_int4(W).T). Any M; N a multiple of 16 and K of 32.
+    Sums saturate at the int32 limits, which needs K above 2**31 / 64.
+    """
+    _check_int4("cutlass_int4_mm", A, B)
+    return _run_int4("cutlass_int4_mm", A, B, None, None, None, torch.int32)
+
+
+@cutlass_int4_mm.register_fake
+def _(A: Tensor, B: Tensor) -> Tensor:
+    M, N = _check_int4("cutlass_int4_mm", A, B)
+    return A.new_empty((M, N), dtype=torch.int32)
+
+
+@torch.library.custom_op("gn_kernels::cutlass_row_scaled_int4_mm", mutates_args=())
+def cutlass_row_scaled_int4_mm(
+    A: Tensor,
+    B: Tensor,
+    scale_A: Tensor,
+    scale_B: Tensor,
+    bias: Tensor | None = None,
+    out_dtype: torch.dtype = torch.bfloat16,
+) -> Tensor:
+    """scale_A * (A @ B) * scale_B + bias for packed INT4 A and B (as cutlass_int4_mm), the
+    product exact in int32 and the scales and bias applied in float32, cast to ``out_dtype``
+    (bfloat16, float16 or float32). scale_A (M, 1), scale_B (1, N), or single values; bias (N,).
+    """
+    _check_row_scaled_int4("cutlass_row_scaled_int4_mm", A, B, scale_A, scale_B, bias, out_dtype)
+    return _run_int4("cutlass_row_scaled_int4_mm", A, B, scale_A, scale_B, bias, out_dtype)
+
+
+@cutlass_row_scaled_int4_mm.register_fake
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
+    M, N = _check_row_scaled_int4("cutlass_row_scaled_int4_mm", A, B, scale_A, scale_B, bias, out_dtype)
     return A.new_empty((M, N), dtype=out_dtype)

@@ -18,8 +18,10 @@ from ._build import ARCHS_ENV, FAMILIES, Capability, Family
 
 # op name -> the families that implement it.
 OP_FAMILIES: dict[str, tuple[str, ...]] = {
-    "cutlass_fp8_mm": ("90a",),
-    "cutlass_row_scaled_fp8_mm": ("90a",),
+    "cutlass_fp8_mm": ("89", "90a"),
+    "cutlass_row_scaled_fp8_mm": ("89", "90a"),
+    "cutlass_int4_mm": ("80",),
+    "cutlass_row_scaled_int4_mm": ("80",),
     "cutlass_int8_mm": ("90a",),
     "cutlass_row_scaled_int8_mm": ("90a",),
     "cutlass_block_scaled_fp8_mm": ("90a",),
@@ -51,14 +53,19 @@ def _describe(cc: Capability) -> str:
     return f"compute capability {cc[0]}.{cc[1]}"
 
 
-def family_for(op: str, cc: Capability, backend: str | None = None) -> Family:
-    """The family that ``op`` runs on a GPU of capability ``cc`` (built or not)."""
+def check_backend(op: str, backend: str | None) -> None:
+    """``backend`` is None, "auto" or one of the families listed for ``op``."""
     if op not in OP_FAMILIES:
         raise KeyError(f"{op} is not in gn_kernels.dispatch.OP_FAMILIES")
+    if backend not in (None, "auto", *OP_FAMILIES[op]):
+        raise ValueError(f"{op}: backend must be 'auto' or one of {list(OP_FAMILIES[op])}; got {backend!r}")
+
+
+def family_for(op: str, cc: Capability, backend: str | None = None) -> Family:
+    """The family that ``op`` runs on a GPU of capability ``cc`` (built or not)."""
+    check_backend(op, backend)
     candidates = [FAMILIES[a] for a in OP_FAMILIES[op]]
-    if backend is not None:
-        if backend not in OP_FAMILIES[op]:
-            raise ValueError(f"{op}: backend must be one of {list(OP_FAMILIES[op])}; got {backend!r}")
+    if backend not in (None, "auto"):
         candidates = [FAMILIES[backend]]
     runnable = [f for f in candidates if f.runs_on(cc)]
     if not runnable:
@@ -69,11 +76,16 @@ def family_for(op: str, cc: Capability, backend: str | None = None) -> Family:
 
 def kernel_module(op: str, device: torch.device, backend: str | None = None) -> ModuleType:
     """The loaded extension that runs ``op`` on ``device``, or a KernelUnavailableError saying why not."""
+    return kernel_family(op, device, backend)[1]
+
+
+def kernel_family(op: str, device: torch.device, backend: str | None = None) -> tuple[Family, ModuleType]:
+    """The family that runs ``op`` on ``device`` and its loaded extension."""
     cc = device_capability(device.index if device.index is not None else torch.cuda.current_device())
     family = family_for(op, cc, backend)
     module = load_family(family)
     if isinstance(module, ModuleType):
-        return module
+        return family, module
     built = ", ".join(f.name for f in built_families()) or "none"
     raise KernelUnavailableError(
         f"gn_kernels.{op}: on this GPU ({_describe(cc)}) it needs {family.module}, which this install "

@@ -93,6 +93,10 @@ INT32_ACC = Accumulation("int32", "int32")
 # 128-deep K tile (4 WGMMA steps); the fast-accumulation one never does.
 HOPPER_FP8_PROMOTED = Accumulation("hopper fp8, promoted every 128 K", "fp8_promoted", promotion_k=128)
 HOPPER_FP8_FAST = Accumulation("hopper fp8, fast accumulation", "fp8_fast")
+# CUTLASS 2.x FP8 mma.sync (SM89 family) stages its sums: each 64-deep K tile (two 32-deep
+# instructions) accumulates apart and is then added into float32. The per-instruction error is
+# taken as Hopper's: the SM89 kernels run on Hopper's tensor cores in this project's tests.
+MMA_SYNC_FP8_STAGED = Accumulation("mma.sync fp8, staged every 64 K", "fp8_promoted", promotion_k=64)
 
 
 def reference_mm(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor]:

@@ -13,9 +13,9 @@ import torch
 from gn_kernels.dispatch import KernelUnavailableError, family_for
 
 
-def require_op(op: str) -> None:
+def require_op(op: str, backend: str | None = None) -> None:
     try:
-        family_for(op, torch.cuda.get_device_capability())
+        family_for(op, torch.cuda.get_device_capability(), backend)
     except KernelUnavailableError as e:
         pytest.skip(str(e))
 

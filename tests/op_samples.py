@@ -23,6 +23,7 @@ def cutlass_fp8_mm(device):
         (_fp8(64, 128, device), _fp8(32, 128, device).t()),
         (_fp8(7, 64, device), _fp8(48, 64, device).t(), torch.float16),
         (_fp8(129, 32, device), _fp8(16, 32, device).t(), torch.float32),
+        (_fp8(5, 32, device), _fp8(16, 32, device).t(), torch.bfloat16, "89"),
     ]
 
 
@@ -34,6 +35,7 @@ def cutlass_row_scaled_fp8_mm(device):
         (_fp8(64, 128, device), _fp8(32, 128, device).t(), f32(64, 1), f32(1, 32)),
         (_fp8(7, 64, device), _fp8(48, 64, device).to(torch.float8_e5m2).t(), f32(), f32(), torch.randn(48, device=device),
          torch.float32, True),
+        (_fp8(33, 64, device), _fp8(16, 64, device).t(), f32(33, 1), f32(1, 16), None, torch.bfloat16, False, "89"),
     ]
 
 
@@ -45,6 +47,28 @@ def cutlass_int8_mm(device):
     return [
         (_int8(64, 128, device), _int8(32, 128, device).t()),
         (_int8(7, 64, device), _int8(48, 64, device).t()),
+    ]
+
+
+def _int4(rows, cols, device):
+    """(rows, cols / 2) int8 bytes of random INT4 pairs."""
+    return _int8(rows, cols // 2, device)
+
+
+def cutlass_int4_mm(device):
+    return [
+        (_int4(64, 128, device), _int4(32, 128, device).t()),
+        (_int4(7, 64, device), _int4(48, 64, device).t()),
+    ]
+
+
+def cutlass_row_scaled_int4_mm(device):
+    def f32(*shape):
+        return torch.rand(shape, device=device) + 0.5
+
+    return [
+        (_int4(64, 128, device), _int4(32, 128, device).t(), f32(64, 1), f32(1, 32)),
+        (_int4(7, 64, device), _int4(48, 64, device).t(), f32(), f32(), torch.randn(48, device=device), torch.float16),
     ]
 
 
@@ -124,6 +148,8 @@ SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
     "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
+    "gn_kernels::cutlass_int4_mm": cutlass_int4_mm,
+    "gn_kernels::cutlass_row_scaled_int4_mm": cutlass_row_scaled_int4_mm,
     "gn_kernels::cutlass_block_scaled_fp8_mm": cutlass_block_scaled_fp8_mm,
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,
     "gn_kernels::triton_mm": triton_mm,

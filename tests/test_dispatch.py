@@ -25,17 +25,28 @@ def test_newest_runnable_family_wins(monkeypatch):
 def test_backend_forces_a_family(monkeypatch):
     monkeypatch.setitem(OP_FAMILIES, "some_mm", ("90a", "89"))
     assert family_for("some_mm", (9, 0), backend="89").arch == "89"
-    with pytest.raises(ValueError, match=r"some_mm: backend must be one of \['90a', '89'\]; got '80'"):
+    assert family_for("some_mm", (9, 0), backend="auto").arch == "90a"
+    with pytest.raises(ValueError, match=r"some_mm: backend must be 'auto' or one of \['90a', '89'\]; got '80'"):
         family_for("some_mm", (9, 0), backend="80")
     with pytest.raises(KernelUnavailableError, match=r"no kernel runs on compute capability 8.0"):
         family_for("some_mm", (8, 0), backend="89")
+
+
+def test_public_ops_dispatch_by_capability():
+    # The table that GPUs need: Ada and newer run SM89 FP8 (PTX beyond Ada), Hopper its
+    # own; INT4 runs from Ampere on.
+    assert family_for("cutlass_row_scaled_fp8_mm", (8, 9)).arch == "89"
+    assert family_for("cutlass_row_scaled_fp8_mm", (9, 0)).arch == "90a"
+    assert family_for("cutlass_row_scaled_fp8_mm", (9, 0), backend="89").arch == "89"
+    assert family_for("cutlass_int4_mm", (8, 0)).arch == "80"
+    assert family_for("cutlass_int4_mm", (9, 0)).arch == "80"
 
 
 def test_unsupported_gpu_error_names_capability_and_kernels():
     with pytest.raises(KernelUnavailableError) as e:
         family_for("cutlass_fp8_mm", (8, 0))
     assert "gn_kernels.cutlass_fp8_mm: no kernel runs on compute capability 8.0" in str(e.value)
-    assert "sm90a (compute capability 9.0)" in str(e.value)
+    assert "sm89 (compute capability 8.9+), sm90a (compute capability 9.0)" in str(e.value)
 
 
 def test_missing_family_error_says_how_to_rebuild(monkeypatch):

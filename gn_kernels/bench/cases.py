@@ -18,7 +18,16 @@ import gn_kernels
 
 from ..cutlass_gemm import block_scaled_fp8_mm_with_config, int8_mm_with_config, row_scaled_fp8_mm_with_config
 from ..dispatch import KernelUnavailableError, family_for
-from ..testing import FP16_ACC, FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, Accumulation
+from ..quant import pack_int4
+from ..testing import (
+    FP16_ACC,
+    FP32_ACC,
+    HOPPER_FP8_FAST,
+    HOPPER_FP8_PROMOTED,
+    INT32_ACC,
+    MMA_SYNC_FP8_STAGED,
+    Accumulation,
+)
 
 FP8 = torch.float8_e4m3fn
 
@@ -45,9 +54,9 @@ class Case:
         return self.peer is None
 
     @property
-    def operand_bytes(self) -> int:
-        """Bytes per operand element: 16-bit formats 2, the 8-bit ones 1."""
-        return 2 if self.fmt in ("bf16", "fp16_acc16") else 1
+    def operand_bytes(self) -> float:
+        """Bytes per operand element: 16-bit formats 2, INT4 a half, the 8-bit ones 1."""
+        return {"bf16": 2, "fp16_acc16": 2, "int4": 0.5}.get(self.fmt, 1)
 
 
 def _fp8(rows: int, cols: int, device: torch.device) -> Tensor:
@@ -96,12 +105,12 @@ def _needs(M_min: int = 1, N_mult: int = 1, K_mult: int = 1, min_cc: tuple[int, 
     return unsupported
 
 
-def _ours(op: str, N_mult: int, K_mult: int):
+def _ours(op: str, N_mult: int, K_mult: int, backend: str | None = None):
     shape_rule = _needs(N_mult=N_mult, K_mult=K_mult)
 
     def unsupported(M: int, N: int, K: int, device: torch.device) -> str | None:
         try:
-            family_for(op, torch.cuda.get_device_capability(device))
+            family_for(op, torch.cuda.get_device_capability(device), backend)
         except KernelUnavailableError as e:
             return str(e)
         return shape_rule(M, N, K, device)
@@ -156,14 +165,15 @@ def _make_cutlass_fp8_mm(M, N, K, device):
     return Inputs(lambda: gn_kernels.cutlass_fp8_mm(A, B), A.float(), B.float())
 
 
-def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_swizzle: int | None = None):
+def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_swizzle: int | None = None,
+                             backend: str = "auto"):
     def make(M, N, K, device):
         A, B = _fp8_operands(M, N, K, device)
         sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
 
         def run():
             if config is None:
-                return gn_kernels.cutlass_row_scaled_fp8_mm(A, B, sA, sB, use_fast_accum=fast_accum)
+                return gn_kernels.cutlass_row_scaled_fp8_mm(A, B, sA, sB, use_fast_accum=fast_accum, backend=backend)
             return row_scaled_fp8_mm_with_config(A, B, sA, sB, use_fast_accum=fast_accum, config=config,
                                                  max_swizzle=max_swizzle)
 
@@ -186,6 +196,20 @@ def _make_cutlass_int8(scaled: bool, config: str | None = None, max_swizzle: int
             return int8_mm_with_config(A, B, sA, sB, None, torch.bfloat16, config=config, max_swizzle=max_swizzle)
 
         return Inputs(run, A.double() * sA.double(), B.double() * sB.double())
+
+    return make
+
+
+def _make_cutlass_int4(scaled: bool):
+    def make(M, N, K, device):
+        a = torch.randint(-8, 8, (M, K), device=device, dtype=torch.int8)
+        w = torch.randint(-8, 8, (N, K), device=device, dtype=torch.int8)
+        A, B = pack_int4(a), pack_int4(w).t()
+        if not scaled:
+            return Inputs(lambda: gn_kernels.cutlass_int4_mm(A, B), a.double(), w.double().t())
+        sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
+        return Inputs(lambda: gn_kernels.cutlass_row_scaled_int4_mm(A, B, sA, sB), a.double() * sA.double(),
+                      w.double().t() * sB.double())
 
     return make
 
@@ -275,6 +299,14 @@ OURS = [
     # torch._int_mm applies no scales: the peer does less work than ours.
     Case("cutlass_row_scaled_int8_mm", "int8", INT32_ACC, _make_cutlass_int8(True),
          _ours("cutlass_row_scaled_int8_mm", 16, 16), peer="cublas_int8"),
+    # The mma.sync families, forced where a newer family would win (on an H100 they run through
+    # PTX, and INT4 has no tensor cores there): reported beside the nearest cuBLAS GEMM.
+    Case("cutlass_row_scaled_fp8_mm[sm89]", "fp8", MMA_SYNC_FP8_STAGED, _make_cutlass_row_scaled(False, backend="89"),
+         _ours("cutlass_row_scaled_fp8_mm", 16, 16, backend="89"), peer="cublas_fp8_rowwise"),
+    Case("cutlass_int4_mm", "int4", INT32_ACC, _make_cutlass_int4(False), _ours("cutlass_int4_mm", 16, 32),
+         peer="cublas_int8", out_bytes=4),
+    Case("cutlass_row_scaled_int4_mm", "int4", INT32_ACC, _make_cutlass_int4(True),
+         _ours("cutlass_row_scaled_int4_mm", 16, 32), peer="cublas_int8"),
 ]
 
 # The Triton GEMMs, by name -> (make(config), accumulation, shape rule, peer); FP8 sums promoted
