@@ -12,6 +12,7 @@ from .cutlass_gemm import (
     cutlass_row_scaled_int4_mm,
     cutlass_row_scaled_int8_mm,
 )
+from .cutlass_block_scaled import cutlass_mxfp4_mm, cutlass_mxfp8_mm, cutlass_nvfp4_mm
 from .dispatch import KernelUnavailableError
 from .routing import explain, scaled_mm
 from .triton_attention import triton_attn, triton_scaled_qk_attn
@@ -29,6 +30,9 @@ __all__ = [
     "cutlass_fp8_mm",
     "cutlass_int4_mm",
     "cutlass_int8_mm",
+    "cutlass_mxfp4_mm",
+    "cutlass_mxfp8_mm",
+    "cutlass_nvfp4_mm",
     "cutlass_row_scaled_fp8_mm",
     "cutlass_row_scaled_int4_mm",
     "cutlass_row_scaled_int8_mm",

@@ -12,28 +12,17 @@ import torch
 from torch import Tensor
 
 from . import checks
+from ._cutlass_args import OUT_DTYPES, check_aligned_start, check_bias, empty_product, f32_vector
+from .cutlass_block_scaled import run_block_scaled, unit_scale_factors
 from .dispatch import check_backend, kernel_family, kernel_module
 from . import heuristics
 from .heuristics import mma_sync, sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
-FP8_OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
-BIAS_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 # TMA moves 16-byte rows: K must span a whole number of 16-byte FP8 chunks and
 # N a whole number of 16-byte chunks of the widest output (float32). 16 keeps
 # one rule for every output dtype.
 FP8_NK_MULTIPLE = 16
-
-
-def _check_aligned_start(op: str, name: str, t: Tensor) -> None:
-    # The caching allocator hands out 512-byte aligned blocks; a view that
-    # starts inside one must still start on a 16-byte boundary for TMA.
-    # Dynamo cannot trace storage_offset (scaled_mm's routing calls this check inside
-    # torch.compile); the op's eager implementation checks again when it runs.
-    if torch.compiler.is_compiling():
-        return
-    if (t.storage_offset() * t.element_size()) % 16 != 0:
-        raise ValueError(f"{op}: {name} must start on a 16-byte boundary; got storage offset {t.storage_offset()}")
 
 
 def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operands=FP8_OPERANDS,
@@ -42,7 +31,7 @@ def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operand
     M, N, K = _check_operands(op, A, B, operands)
     if A.dtype == B.dtype == torch.float8_e5m2:
         raise TypeError(f"{op}: A and B cannot both be float8_e5m2 (E5M2 pairs with E4M3, in either order)")
-    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     return M, N, K
 
 
@@ -59,8 +48,8 @@ def _check_operands(op: str, A: Tensor, B: Tensor, operands, k_what: str = "K (A
     checks.check_col_major(op, "B", B)
     checks.check_multiple(op, "N (B.shape[1])", N, FP8_NK_MULTIPLE)
     checks.check_multiple(op, k_what, K, FP8_NK_MULTIPLE)
-    _check_aligned_start(op, "A", A)
-    _check_aligned_start(op, "B", B)
+    check_aligned_start(op, "A", A)
+    check_aligned_start(op, "B", B)
     return M, N, K
 
 
@@ -84,22 +73,13 @@ def _check_scale(op: str, name: str, scale: Tensor, vector_shape: tuple[int, int
 def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=False, backend=None):
     if int8:
         M, N, K = _check_operands(op, A, B, [torch.int8])
-        checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+        checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     else:
         M, N, K = _check_fp8_mm(op, A, B, out_dtype, backend=backend)
     _check_scale(op, "scale_A", scale_A, (M, 1), A)
     _check_scale(op, "scale_B", scale_B, (1, N), A)
-    _check_bias(op, A, bias, N)
+    check_bias(op, A, bias, N)
     return M, N, K
-
-
-def _check_bias(op, A, bias, N) -> None:
-    if bias is not None:
-        checks.check_cuda(op, "bias", bias)
-        checks.check_same_device(op, A=A, bias=bias)
-        checks.check_dtype(op, "bias", bias, BIAS_DTYPES)
-        if tuple(bias.shape) != (N,):
-            raise ValueError(f"{op}: bias must have shape (N,) = ({N},); got {tuple(bias.shape)}")
 
 
 _SHORT = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32", torch.int32: "int32",
@@ -119,17 +99,6 @@ def fp8_instance(A: Tensor, B: Tensor, out_dtype: torch.dtype, fast_accum: bool,
     return f"{_SHORT[out_dtype]}_{acc}_{_SHORT[A.dtype]}_{_SHORT[B.dtype]}_{config}"
 
 
-def _empty_product(A, B, bias, out_dtype) -> Tensor | None:
-    """The output when M, N or K is 0, where no kernel runs; None otherwise."""
-    M, N, K = A.shape[0], B.shape[1], A.shape[1]
-    if M == 0 or N == 0:
-        return A.new_empty((M, N), dtype=out_dtype)
-    if K == 0:  # an empty sum: only the bias remains
-        out = A.new_zeros((M, N), dtype=torch.float32)
-        return (out if bias is None else out + bias.float()).to(out_dtype)
-    return None
-
-
 def _fp8_entry(arch: str, M: int, N: int, K: int, A: Tensor, B: Tensor, out_dtype, fast_accum: bool) -> str:
     if arch == "89":
         return mma_sync.pick_sm89_fp8(M, N, K)
@@ -139,13 +108,16 @@ def _fp8_entry(arch: str, M: int, N: int, K: int, A: Tensor, B: Tensor, out_dtyp
 def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None,
                 backend=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
-    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+    if (empty := empty_product(A, B, bias, out_dtype)) is not None:
         return empty
     family, module = kernel_family(op, A.device, backend)
+    if family.arch == "120a":  # the MXFP8 kernels with unit block scales: see csrc/sm120a
+        sfa, sfb = unit_scale_factors(M, N, K, A.device)
+        return run_block_scaled(op, A, B, sfa, sfb, scale_A, scale_B, bias, out_dtype, "mxfp8")
     config, max_swizzle = _chosen(config, max_swizzle, lambda: _fp8_entry(family.arch, M, N, K, A, B, out_dtype, fast_accum))
     out = A.new_empty((M, N), dtype=out_dtype)
     module.scaled_fp8_mm(
-        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, fast_accum, config, max_swizzle)
+        A, B, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out, fast_accum, config, max_swizzle)
     return out
 
 
@@ -156,11 +128,6 @@ def row_scaled_fp8_mm_with_config(A, B, scale_A, scale_B, bias=None, out_dtype=t
     op = "cutlass_row_scaled_fp8_mm"
     _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype)
     return _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum, config, max_swizzle)
-
-
-def _f32_vector(t: Tensor | None) -> Tensor | None:
-    # The kernel reads float32, contiguous scales and bias; a copy, when one is made, is of M or N values.
-    return None if t is None else t.float().contiguous()
 
 
 @torch.library.custom_op("gn_kernels::cutlass_row_scaled_fp8_mm", mutates_args=())
@@ -180,9 +147,10 @@ def cutlass_row_scaled_fp8_mm(
     (not both E5M2); scale_A float32 (M, 1), scale_B float32 (1, N), or either
     one value (tensor-wise); bias (N,) bfloat16, float16 or float32. Any M; N
     and K multiples of 16. use_fast_accum keeps the tensor cores' own FP8
-    accumulation for all of K (faster, less accurate; for inference). backend
-    "auto" runs the newest family built for this GPU (SM90a on Hopper, SM89 on
-    Ada); "89" or "90a" forces one (SM89 runs on newer GPUs through PTX).
+    accumulation for all of K (faster, less accurate; for inference; SM120a has
+    one mode and ignores it). backend "auto" runs the family for this GPU (SM120a
+    on RTX 50, SM90a on Hopper, SM89 on Ada); "89", "90a" or "120a" forces one
+    (SM89 runs on newer GPUs through PTX).
     """
     _check_row_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, backend=backend)
     return _run_scaled("cutlass_row_scaled_fp8_mm", A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum,
@@ -217,12 +185,12 @@ def _(A: Tensor, B: Tensor, out_dtype: torch.dtype = torch.bfloat16, backend: st
 
 def _run_int8(op, A, B, scale_A, scale_B, bias, out_dtype, config=None, max_swizzle=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
-    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+    if (empty := empty_product(A, B, bias, out_dtype)) is not None:
         return empty
     config, max_swizzle = _chosen(config, max_swizzle, lambda: sm90a_int8.pick(M, N, K, _SHORT[out_dtype]))
     out = A.new_empty((M, N), dtype=out_dtype)
     kernel_module(op, A.device).int8_mm(
-        A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out, config, max_swizzle)
+        A, B, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out, config, max_swizzle)
     return out
 
 
@@ -291,26 +259,26 @@ BLOCK = 128  # DeepSeek-V3's blocks: 1x128 along K for A, 128x128 for B
 
 def _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[int, int, int]:
     M, N, K = _check_operands(op, A, B, [torch.float8_e4m3fn])
-    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     checks.check_multiple(op, "N (B.shape[1])", N, BLOCK)
     checks.check_multiple(op, "K (A.shape[1])", K, BLOCK)
     for name, scale, shape in (("scale_A", scale_A, (M, K // BLOCK)), ("scale_B", scale_B, (K // BLOCK, N // BLOCK))):
         _check_f32_beside(op, name, scale, A)
         if tuple(scale.shape) != shape:
             raise ValueError(f"{op}: {name} must have shape {shape}; got {tuple(scale.shape)}")
-    _check_bias(op, A, bias, N)
+    check_bias(op, A, bias, N)
     return M, N, K
 
 
 def _run_block_scaled(A, B, scale_A, scale_B, bias, out_dtype, config=None, max_swizzle=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
-    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+    if (empty := empty_product(A, B, bias, out_dtype)) is not None:
         return empty
     config, max_swizzle = _chosen(config, max_swizzle, lambda: sm90a_block_scaled.pick(M, N, K, _SHORT[out_dtype]))
     sA, sB = block_scales_for_kernel(scale_A, scale_B)
     out = A.new_empty((M, N), dtype=out_dtype)
     kernel_module("cutlass_block_scaled_fp8_mm", A.device).block_scaled_fp8_mm(
-        A, B, sA, sB, _f32_vector(bias), out, config, max_swizzle)
+        A, B, sA, sB, f32_vector(bias), out, config, max_swizzle)
     return out
 
 
@@ -367,19 +335,19 @@ def _check_int4(op, A, B) -> tuple[int, int]:
 
 def _check_row_scaled_int4(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[int, int]:
     M, N = _check_int4(op, A, B)
-    checks.check_out_dtype(op, out_dtype, FP8_OUT_DTYPES)
+    checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     _check_scale(op, "scale_A", scale_A, (M, 1), A)
     _check_scale(op, "scale_B", scale_B, (1, N), A)
-    _check_bias(op, A, bias, N)
+    check_bias(op, A, bias, N)
     return M, N
 
 
 def _run_int4(op, A, B, scale_A, scale_B, bias, out_dtype) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], 2 * A.shape[1]
-    if (empty := _empty_product(A, B, bias, out_dtype)) is not None:
+    if (empty := empty_product(A, B, bias, out_dtype)) is not None:
         return empty
     out = A.new_empty((M, N), dtype=out_dtype)
-    kernel_module(op, A.device).int4_mm(A, B, _f32_vector(scale_A), _f32_vector(scale_B), _f32_vector(bias), out,
+    kernel_module(op, A.device).int4_mm(A, B, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out,
                                          mma_sync.pick_sm80_int4(M, N, K))
     return out
 

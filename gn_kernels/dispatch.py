@@ -18,8 +18,11 @@ from ._build import ARCHS_ENV, FAMILIES, Capability, Family
 
 # op name -> the families that implement it.
 OP_FAMILIES: dict[str, tuple[str, ...]] = {
-    "cutlass_fp8_mm": ("89", "90a"),
-    "cutlass_row_scaled_fp8_mm": ("89", "90a"),
+    "cutlass_fp8_mm": ("89", "90a", "120a"),
+    "cutlass_row_scaled_fp8_mm": ("89", "90a", "120a"),
+    "cutlass_mxfp8_mm": ("120a",),
+    "cutlass_mxfp4_mm": ("120a",),
+    "cutlass_nvfp4_mm": ("120a",),
     "cutlass_int4_mm": ("80",),
     "cutlass_row_scaled_int4_mm": ("80",),
     "cutlass_int8_mm": ("90a",),

@@ -72,6 +72,35 @@ def cutlass_row_scaled_int4_mm(device):
     ]
 
 
+def _e8m0(*shape, device):
+    return torch.randint(120, 134, shape, dtype=torch.uint8, device=device).view(torch.float8_e8m0fnu)
+
+
+def _fp4(rows, cols, device):
+    """(rows, cols / 2) packed E2M1 pairs."""
+    return torch.randint(0, 256, (rows, cols // 2), dtype=torch.uint8, device=device).view(torch.float4_e2m1fn_x2)
+
+
+def cutlass_mxfp8_mm(device):
+    return [
+        (_fp8(64, 128, device), _fp8(32, 128, device).t(), _e8m0(64, 4, device=device), _e8m0(32, 4, device=device).t()),
+        (_fp8(7, 64, device), _fp8(48, 64, device).to(torch.float8_e5m2).t(), _e8m0(128 * 4, device=device),
+         _e8m0(2, 48, device=device), torch.randn(48, device=device), torch.float32),
+    ]
+
+
+def cutlass_mxfp4_mm(device):
+    return [(_fp4(33, 128, device), _fp4(32, 128, device).t(), _e8m0(33, 4, device=device), _e8m0(32, 4, device=device).t())]
+
+
+def cutlass_nvfp4_mm(device):
+    def e4m3(*shape):
+        return (torch.rand(shape, device=device) + 0.5).to(FP8)
+
+    return [(_fp4(5, 64, device), _fp4(16, 64, device).t(), e4m3(5, 4), e4m3(16, 4).t(), torch.tensor(0.01, device=device),
+             None, torch.float16)]
+
+
 def cutlass_row_scaled_int8_mm(device):
     def f32(*shape):
         return torch.rand(shape, device=device) + 0.5
@@ -149,6 +178,9 @@ SAMPLES = {
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
     "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
     "gn_kernels::cutlass_int4_mm": cutlass_int4_mm,
+    "gn_kernels::cutlass_mxfp8_mm": cutlass_mxfp8_mm,
+    "gn_kernels::cutlass_mxfp4_mm": cutlass_mxfp4_mm,
+    "gn_kernels::cutlass_nvfp4_mm": cutlass_nvfp4_mm,
     "gn_kernels::cutlass_row_scaled_int4_mm": cutlass_row_scaled_int4_mm,
     "gn_kernels::cutlass_block_scaled_fp8_mm": cutlass_block_scaled_fp8_mm,
     "gn_kernels::cutlass_row_scaled_int8_mm": cutlass_row_scaled_int8_mm,

@@ -8,7 +8,6 @@
 // = B.T (N, K) row-major @ A.T (K, M) column-major, which are the same bytes.
 #pragma once
 
-#include <cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp>
 #include <cutlass/gemm/device/gemm_universal_adapter.h>
 #include <cutlass/gemm/kernel/gemm_universal.hpp>
 #include <cutlass/util/packed_stride.hpp>
@@ -16,43 +15,9 @@
 #include "common/cutlass_launch.h"
 #include "gemm_configs.h"
 #include "ops.h"
+#include "scaled_epilogue.cuh"
 
 namespace gn_kernels::sm90a {
-
-namespace fusion = cutlass::epilogue::fusion;
-
-// A float32 vector along the kernel's M (a column broadcast) or N (a row broadcast);
-// the bool stride chooses at run time between a vector and one value. Alignment 1:
-// M is arbitrary, and a vectorized load could run past the last of M values.
-template <class TileShape, bool AlongM>
-using VectorBroadcast = std::conditional_t<
-    AlongM,
-    fusion::Sm90ColBroadcast<0, TileShape, float, float, cute::Stride<bool, cute::_0, int64_t>, 1>,
-    fusion::Sm90RowBroadcast<0, TileShape, float, float, cute::Stride<cute::_0, bool, int64_t>, 1>>;
-
-template <bool AlongM, class Broadcast>
-typename Broadcast::Arguments vector_args(const float* ptr, float absent, bool vector) {
-  if constexpr (AlongM) {
-    return {ptr, absent, {vector, cute::_0{}, int64_t(0)}};
-  } else {
-    return {ptr, absent, {cute::_0{}, vector, int64_t(0)}};
-  }
-}
-
-template <class TileShape, class ElementD, bool Swap>
-struct ScaledEpilogue {
-  using ScaleA = VectorBroadcast<TileShape, !Swap>;
-  using ScaleB = VectorBroadcast<TileShape, Swap>;
-  using Bias = VectorBroadcast<TileShape, Swap>;
-  using Tree = fusion::Sm90EVT<
-      fusion::Sm90Compute<cutlass::homogeneous_multiply_add, ElementD, float,
-                          cutlass::FloatRoundStyle::round_to_nearest>,
-      ScaleA,
-      fusion::Sm90EVT<fusion::Sm90Compute<cutlass::multiplies, float, float,
-                                          cutlass::FloatRoundStyle::round_to_nearest>,
-                      ScaleB, fusion::Sm90AccFetch>,
-      Bias>;
-};
 
 // Exact int32 output: INT8 products summed in int32 and stored as they are.
 using ExactInt32 = fusion::LinearCombination<int32_t, int32_t, void, int32_t>;
@@ -94,13 +59,6 @@ struct ScaledGemm {
                                            CollectiveEpilogue, typename Config::TileScheduler>;
   using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
 };
-
-inline const float* float_ptr(const std::optional<at::Tensor>& t) {
-  return t.has_value() ? static_cast<const float*>(t->data_ptr()) : nullptr;
-}
-
-// A vector scale has one value per row (or column); a scalar one, a single value.
-inline bool is_vector(const std::optional<at::Tensor>& t) { return t.has_value() && t->numel() > 1; }
 
 // The GEMM's arguments, with its operands swapped when the configuration says so.
 template <class G>

@@ -1,0 +1,3 @@
+#include "block_scaled_gemm.cuh"
+
+GN_SM120A_BLOCK_SCALED_DEFINE(mxfp4, fp16, tile_128x128x128)

@@ -1,0 +1,3 @@
+#include "block_scaled_gemm.cuh"
+
+GN_SM120A_BLOCK_SCALED_DEFINE(mxfp8_e5m2_e4m3, fp32, tile_128x128x128)

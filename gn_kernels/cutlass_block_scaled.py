@@ -1,0 +1,163 @@
+"""SM120a block-scaled CUTLASS GEMMs (MXFP8, MXFP4, NVFP4) as torch custom ops.
+
+Operands as torch._scaled_mm takes them: A (M, K) row-major, B (K, N) column-major, FP4
+packed two a byte along K (``FP4_DTYPE``, A (M, K/2), B (K/2, N)). Block scales as the
+quantizers return them: ``scale_A`` (M, K/block) for A, and for B the transpose of a weight's,
+``scale_B`` (K/block, N), i.e. ``quantize_mx(W)[1].T``; or either one already packed by
+``pack_block_scales_nv`` (1-D, rows padded to 128 and K blocks to 4), taken as it is.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from . import checks
+from ._cutlass_args import OUT_DTYPES, check_aligned_start, check_bias, empty_product, f32_vector
+from .dispatch import kernel_module
+from .heuristics import sm120a
+from .quant.formats import FP4_DTYPE, MX_BLOCK, NVFP4_BLOCK
+from .quant.scale_layout import pack_block_scales_nv
+
+E8M0 = torch.float8_e8m0fnu
+FP8 = (torch.float8_e4m3fn, torch.float8_e5m2)
+# 16-byte TMA rows: K spans whole 16-byte chunks of FP8 (16 values) and FP4 (32 values), so 32
+# serves every format; N spans 16 bytes of the widest output (float32).
+K_MULTIPLE, N_MULTIPLE = 32, 16
+
+
+def packed_scale_count(rows: int, blocks: int) -> int:
+    """Elements of a (rows, blocks) scale matrix once packed: rows to 128, blocks to 4."""
+    return -(-rows // 128) * 128 * (-(-blocks // 4) * 4)
+
+
+def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, int]:
+    """M, N and K (in values: twice the bytes for FP4) of A (M, K) row-major and B (K, N) column-major."""
+    checks.check_cuda(op, "A", A)
+    checks.check_cuda(op, "B", B)
+    checks.check_same_device(op, A=A, B=B)
+    checks.check_dtype(op, "A", A, operands)
+    checks.check_dtype(op, "B", B, operands)
+    M, N, K = checks.check_matmul_shapes(op, A, B)
+    checks.check_row_major(op, "A", A)
+    checks.check_col_major(op, "B", B)
+    K *= 2 if A.dtype == FP4_DTYPE else 1
+    checks.check_multiple(op, "N (B.shape[1])", N, N_MULTIPLE)
+    checks.check_multiple(op, "K (values along A's rows)", K, K_MULTIPLE)
+    check_aligned_start(op, "A", A)
+    check_aligned_start(op, "B", B)
+    return M, N, K
+
+
+def _check_block_scales(op: str, name: str, scale: Tensor, shape: tuple[int, int], dtype: torch.dtype, like: Tensor):
+    """(rows, K/block) scales (scale_B given transposed, (K/block, N)), or 1-D already packed."""
+    checks.check_cuda(op, name, scale)
+    checks.check_same_device(op, A=like, **{name: scale})
+    checks.check_dtype(op, name, scale, [dtype])
+    rows, blocks = (shape[1], shape[0]) if name == "scale_B" else shape
+    packed = packed_scale_count(rows, blocks)
+    if tuple(scale.shape) != shape and tuple(scale.shape) != (packed,):
+        raise ValueError(f"{op}: {name} must have shape {shape}, or ({packed},) already packed by "
+                         f"pack_block_scales_nv; got {tuple(scale.shape)}")
+
+
+def _check(op, A, B, scale_A, scale_B, bias, out_dtype, operands, block, scale_dtype) -> tuple[int, int, int]:
+    M, N, K = _check_operands(op, A, B, operands)
+    checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
+    _check_block_scales(op, "scale_A", scale_A, (M, K // block), scale_dtype, A)
+    _check_block_scales(op, "scale_B", scale_B, (K // block, N), scale_dtype, A)
+    check_bias(op, A, bias, N)
+    return M, N, K
+
+
+def scale_factors(scale_A: Tensor, scale_B: Tensor) -> tuple[Tensor, Tensor]:
+    """Both operands' scales in the swizzled layout the kernels read (B's keyed by its N rows)."""
+    sfa = scale_A if scale_A.dim() == 1 else pack_block_scales_nv(scale_A)
+    sfb = scale_B if scale_B.dim() == 1 else pack_block_scales_nv(scale_B.t())
+    return sfa.contiguous(), sfb.contiguous()
+
+
+def unit_scale_factors(M: int, N: int, K: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """E8M0 scales of 1 (byte 127) for every 32 of K: FP8 GEMMs run on the MXFP8 kernels with them."""
+    blocks = -(-K // MX_BLOCK)
+    ones = [torch.full((packed_scale_count(rows, blocks),), 127, dtype=torch.uint8, device=device) for rows in (M, N)]
+    return ones[0], ones[1]
+
+
+def run_block_scaled(op, A, B, sfa, sfb, scale_A, scale_B, bias, out_dtype, fmt) -> Tensor:
+    """The SM120a kernel for already packed block scales ``sfa`` and ``sfb``."""
+    M, N = A.shape[0], B.shape[1]
+    if (empty := empty_product(A, B, bias, out_dtype)) is not None:
+        return empty
+    out = A.new_empty((M, N), dtype=out_dtype)
+    K = A.shape[1] * (2 if A.dtype == FP4_DTYPE else 1)
+    kernel_module(op, A.device).block_scaled_mm(
+        A, B, sfa, sfb, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out, fmt, sm120a.pick(M, N, K))
+    return out
+
+
+def _run(op, A, B, scale_A, scale_B, bias, out_dtype, fmt, output_scale=None) -> Tensor:
+    sfa, sfb = scale_factors(scale_A, scale_B)
+    return run_block_scaled(op, A, B, sfa, sfb, output_scale, None, bias, out_dtype, fmt)
+
+
+@torch.library.custom_op("gn_kernels::cutlass_mxfp8_mm", mutates_args=())
+def cutlass_mxfp8_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, bias: Tensor | None = None,
+                     out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
+    """MXFP8 (OCP MX v1.0) A @ B plus bias, cast to ``out_dtype``, on SM120a.
+
+    A (M, K) and B (K, N) float8_e4m3fn or float8_e5m2 (either pairing); scale_A (M, K/32) and
+    scale_B (K/32, N) float8_e8m0fnu, or packed (see the module docstring). Any M; N a multiple
+    of 16 and K of 32; bias (N,) bfloat16, float16 or float32.
+    """
+    _check("cutlass_mxfp8_mm", A, B, scale_A, scale_B, bias, out_dtype, FP8, MX_BLOCK, E8M0)
+    return _run("cutlass_mxfp8_mm", A, B, scale_A, scale_B, bias, out_dtype, "mxfp8")
+
+
+@cutlass_mxfp8_mm.register_fake
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
+    M, N, _ = _check("cutlass_mxfp8_mm", A, B, scale_A, scale_B, bias, out_dtype, FP8, MX_BLOCK, E8M0)
+    return A.new_empty((M, N), dtype=out_dtype)
+
+
+@torch.library.custom_op("gn_kernels::cutlass_mxfp4_mm", mutates_args=())
+def cutlass_mxfp4_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, bias: Tensor | None = None,
+                     out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
+    """MXFP4 A @ B plus bias on SM120a: A (M, K/2) and B (K/2, N) packed E2M1 (``FP4_DTYPE``, as
+    quantize_mx makes them), scale_A (M, K/32) and scale_B (K/32, N) float8_e8m0fnu, or packed.
+    Any M; N a multiple of 16 and K of 32."""
+    _check("cutlass_mxfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, [FP4_DTYPE], MX_BLOCK, E8M0)
+    return _run("cutlass_mxfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, "mxfp4")
+
+
+@cutlass_mxfp4_mm.register_fake
+def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
+    M, N, _ = _check("cutlass_mxfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, [FP4_DTYPE], MX_BLOCK, E8M0)
+    return A.new_empty((M, N), dtype=out_dtype)
+
+
+def _check_nvfp4(op, A, B, scale_A, scale_B, output_scale, bias, out_dtype):
+    shape = _check(op, A, B, scale_A, scale_B, bias, out_dtype, [FP4_DTYPE], NVFP4_BLOCK, torch.float8_e4m3fn)
+    checks.check_cuda(op, "output_scale", output_scale)
+    checks.check_dtype(op, "output_scale", output_scale, [torch.float32])
+    if output_scale.numel() != 1:
+        raise ValueError(f"{op}: output_scale must hold one value (tensor_scale_A * tensor_scale_B); "
+                         f"got shape {tuple(output_scale.shape)}")
+    return shape
+
+
+@torch.library.custom_op("gn_kernels::cutlass_nvfp4_mm", mutates_args=())
+def cutlass_nvfp4_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, output_scale: Tensor,
+                     bias: Tensor | None = None, out_dtype: torch.dtype = torch.bfloat16) -> Tensor:
+    """NVFP4 ``output_scale * (A @ B) + bias`` on SM120a: A (M, K/2) and B (K/2, N) packed E2M1,
+    scale_A (M, K/16) and scale_B (K/16, N) float8_e4m3fn block scales (or packed), output_scale
+    the product of the two float32 tensor scales quantize_nvfp4 returns. Any M; N a multiple of
+    16 and K of 32."""
+    _check_nvfp4("cutlass_nvfp4_mm", A, B, scale_A, scale_B, output_scale, bias, out_dtype)
+    return _run("cutlass_nvfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, "nvfp4", output_scale.reshape(1))
+
+
+@cutlass_nvfp4_mm.register_fake
+def _(A, B, scale_A, scale_B, output_scale, bias=None, out_dtype=torch.bfloat16):
+    M, N, _ = _check_nvfp4("cutlass_nvfp4_mm", A, B, scale_A, scale_B, output_scale, bias, out_dtype)
+    return A.new_empty((M, N), dtype=out_dtype)
