@@ -173,11 +173,22 @@ def triton_scaled_qk_attn(device):
     return [(q, k, v, torch.rand(1, 2, 12, device=device) / 127, torch.rand(1, 2, 10, device=device) / 127, True)]
 
 
+def attn_int8_qk(device):
+    def tokens(B, H, L):
+        return torch.randint(-127, 128, (B, H, L, 128), dtype=torch.int8, device=device)
+
+    q, k = tokens(1, 2, 70), tokens(1, 2, 33)
+    v = torch.randn(1, 2, 33, 128, device=device, dtype=torch.bfloat16)
+    return [(q, k, v, torch.rand(1, 2, 70, device=device) / 127, torch.rand(1, 2, 33, device=device) / 127, True),
+            (q[:, :, :5], k, v, torch.rand(1, 2, 5, device=device) / 127, torch.rand(1, 2, 33, device=device) / 127)]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
     "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
     "gn_kernels::cutlass_int4_mm": cutlass_int4_mm,
+    "gn_kernels::attn_int8_qk": attn_int8_qk,
     "gn_kernels::cutlass_mxfp8_mm": cutlass_mxfp8_mm,
     "gn_kernels::cutlass_mxfp4_mm": cutlass_mxfp4_mm,
     "gn_kernels::cutlass_nvfp4_mm": cutlass_nvfp4_mm,

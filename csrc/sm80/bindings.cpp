@@ -9,4 +9,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "product, into a preallocated out, by the named tile configuration");
   m.def("int4_gemm_instances", &gn_kernels::sm80::int4_gemm_instances,
         "<out>_<config> of every instantiated INT4 GEMM");
+  m.def("attn_int8_qk", &gn_kernels::sm80::attn_int8_qk,
+        "attention forward with int8 q and k (per-token scales) and bfloat16 v, head dim 128, "
+        "into a preallocated out");
 }

@@ -22,4 +22,11 @@ void int4_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::T
 // "<out>_<config>" of every instantiated INT4 kernel.
 std::vector<std::string> int4_gemm_instances();
 
+// Attention forward, head dim 128: softmax(q k^T * scale_q[i] * scale_k[j] / sqrt(128)) v into
+// out, q (B, H, Lq, 128) and k (B, H, Lk, 128) int8 with float32 per-token scales (B, H, L), v
+// and out bfloat16; causal lets query i see keys j <= i.
+void attn_int8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor& out,
+                  bool causal);
+
 }  // namespace gn_kernels::sm80

@@ -1,0 +1,247 @@
+// SM80 attention forward with INT8 Q and K (mma.sync m16n8k32 s8, exact int32 scores), per-token
+// float32 scales, an online softmax in float32 and P @ V in bfloat16 (mma.sync m16n8k16), head
+// dim 128. One CTA takes 64 queries of one (batch, head), four warps of 16 rows each, and walks
+// the keys 64 at a time through shared memory.
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_bf16.h>
+
+#include <cmath>
+
+#include "ops.h"
+
+namespace gn_kernels::sm80 {
+
+namespace {
+
+constexpr int kD = 128;
+constexpr int kBlockM = 64;
+constexpr int kBlockN = 64;
+constexpr int kThreads = 128;
+// Row pitches in shared memory, 16 bytes past the row: the 8 rows one mma.sync fragment reads
+// then start in 8 different bank groups instead of one (K: 32-bit reads; V: ldmatrix rows).
+constexpr int kKPitch = kD + 16;  // bytes
+constexpr int kVPitch = kD + 8;   // bfloat16 elements
+
+struct AttnParams {
+  const int8_t* q;
+  const int8_t* k;
+  const __nv_bfloat16* v;
+  const float* scale_q;
+  const float* scale_k;
+  __nv_bfloat16* out;
+  int64_t q_stride[3], k_stride[3], v_stride[3], o_stride[3];  // batch, head, token (elements)
+  int64_t sq_stride[2], sk_stride[2];                          // batch, head (tokens contiguous)
+  int heads, len_q, len_k;
+  float scale_log2;  // 1/sqrt(D) * log2(e): the softmax runs on exp2
+  bool causal;
+};
+
+__device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Four 8x8 bfloat16 matrices, transposed: the B fragments of two m16n8k16 products.
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* row) {
+  const auto addr = static_cast<uint32_t>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+__device__ __forceinline__ float quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffff, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffff, x, 2));
+}
+
+__device__ __forceinline__ float quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffff, x, 1);
+  return x + __shfl_xor_sync(0xffffffff, x, 2);
+}
+
+// 16-byte chunks of `rows` rows of `row_bytes` from global into shared memory; rows past
+// `valid` are zero.
+__device__ __forceinline__ void load_tile(char* smem, int pitch, const char* gmem, int64_t stride,
+                                          int rows, int row_bytes, int valid) {
+  const int chunks = row_bytes / 16;
+  for (int i = threadIdx.x; i < rows * chunks; i += kThreads) {
+    const int r = i / chunks, c = i % chunks;
+    int4 v = make_int4(0, 0, 0, 0);
+    if (r < valid) v = *reinterpret_cast<const int4*>(gmem + r * stride + c * 16);
+    *reinterpret_cast<int4*>(smem + r * pitch + c * 16) = v;
+  }
+}
+
+__global__ void __launch_bounds__(kThreads) attn_int8_qk_kernel(const AttnParams p) {
+  __shared__ __align__(16) int8_t k_s[kBlockN * kKPitch];
+  __shared__ __align__(16) __nv_bfloat16 v_s[kBlockN * kVPitch];
+  __shared__ float sk_s[kBlockN];
+
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int group = lane / 4, quad = lane % 4;  // fragment row and column group
+  const int b = blockIdx.y / p.heads, h = blockIdx.y % p.heads;
+  const int q0 = blockIdx.x * kBlockM;
+  const int8_t* q = p.q + b * p.q_stride[0] + h * p.q_stride[1];
+  const char* k = reinterpret_cast<const char*>(p.k + b * p.k_stride[0] + h * p.k_stride[1]);
+  const char* v = reinterpret_cast<const char*>(p.v + b * p.v_stride[0] + h * p.v_stride[1]);
+  const float* sk = p.scale_k + b * p.sk_stride[0] + h * p.sk_stride[1];
+
+  // This thread's two query rows, their Q fragments (A of m16n8k32, four K steps of 32) and
+  // score multipliers; rows past len_q read zeros and are never stored.
+  int row[2];
+  uint32_t qa[kD / 32][4];
+  float row_scale[2];
+  for (int i = 0; i < 2; ++i) {
+    row[i] = q0 + warp * 16 + group + 8 * i;
+    const bool in = row[i] < p.len_q;
+    row_scale[i] = in ? p.scale_q[b * p.sq_stride[0] + h * p.sq_stride[1] + row[i]] * p.scale_log2 : 0.f;
+    const int8_t* q_row = q + (in ? row[i] : 0) * p.q_stride[2];
+    for (int s = 0; s < kD / 32; ++s) {
+      qa[s][i] = in ? *reinterpret_cast<const uint32_t*>(q_row + s * 32 + quad * 4) : 0u;
+      qa[s][i + 2] = in ? *reinterpret_cast<const uint32_t*>(q_row + s * 32 + 16 + quad * 4) : 0u;
+    }
+  }
+
+  float o[kD / 8][4] = {};
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  // Causal attention lets query i see keys j <= i (top-left aligned, as SDPA's is_causal).
+  const int k_end = p.causal ? min(p.len_k, q0 + kBlockM) : p.len_k;
+  for (int k0 = 0; k0 < k_end; k0 += kBlockN) {
+    const int valid = min(kBlockN, p.len_k - k0);
+    __syncthreads();  // the previous block's reads are done
+    load_tile(reinterpret_cast<char*>(k_s), kKPitch, k + k0 * p.k_stride[2], p.k_stride[2], kBlockN, kD, valid);
+    load_tile(reinterpret_cast<char*>(v_s), kVPitch * 2, v + k0 * p.v_stride[2] * 2, p.v_stride[2] * 2,
+              kBlockN, kD * 2, valid);
+    if (threadIdx.x < kBlockN) sk_s[threadIdx.x] = threadIdx.x < valid ? sk[k0 + threadIdx.x] : 0.f;
+    __syncthreads();
+
+    // S = Q K^T for this warp's 16 rows and 64 keys: eight 16x8 tiles, exact in int32.
+    int acc[kBlockN / 8][4] = {};
+    for (int s = 0; s < kD / 32; ++s) {
+      for (int j = 0; j < kBlockN / 8; ++j) {
+        const int8_t* kr = k_s + (j * 8 + group) * kKPitch + s * 32 + quad * 4;
+        mma_s8(acc[j], qa[s], *reinterpret_cast<const uint32_t*>(kr),
+               *reinterpret_cast<const uint32_t*>(kr + 16));
+      }
+    }
+
+    // Scores in log2 units, masked, and the online softmax of each row.
+    float sc[kBlockN / 8][4], block_max[2] = {-INFINITY, -INFINITY};
+    for (int j = 0; j < kBlockN / 8; ++j) {
+      for (int e = 0; e < 4; ++e) {
+        const int col = j * 8 + quad * 2 + (e & 1), r = e / 2;
+        const bool masked = col >= valid || (p.causal && k0 + col > row[r]);
+        sc[j][e] = masked ? -INFINITY : float(acc[j][e]) * row_scale[r] * sk_s[col];
+        block_max[r] = fmaxf(block_max[r], sc[j][e]);
+      }
+    }
+    float alpha[2], base[2];
+    for (int r = 0; r < 2; ++r) {
+      const float m_new = fmaxf(m[r], quad_max(block_max[r]));
+      base[r] = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp2(-inf) = 0
+      alpha[r] = exp2f(m[r] - base[r]);
+      m[r] = m_new;
+      l[r] *= alpha[r];
+    }
+    for (int n = 0; n < kD / 8; ++n) {
+      for (int e = 0; e < 4; ++e) o[n][e] *= alpha[e / 2];
+    }
+    uint32_t pa[kBlockN / 16][4];  // P as the A fragments of m16n8k16, 16 keys each
+    for (int j = 0; j < kBlockN / 8; ++j) {
+      float pj[4];
+      for (int e = 0; e < 4; ++e) {
+        pj[e] = exp2f(sc[j][e] - base[e / 2]);
+        l[e / 2] += pj[e];
+      }
+      pa[j / 2][(j % 2) * 2] = pack_bf16(pj[0], pj[1]);
+      pa[j / 2][(j % 2) * 2 + 1] = pack_bf16(pj[2], pj[3]);
+    }
+
+    // O += P V: V's B fragments by transposing ldmatrix from its row-major tile.
+    for (int t = 0; t < kBlockN / 16; ++t) {
+      const int key = t * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
+      for (int n = 0; n < kD / 16; ++n) {
+        uint32_t vb[4];
+        ldmatrix_x4_trans(vb, v_s + key * kVPitch + n * 16 + (lane / 16) * 8);
+        mma_bf16(o[2 * n], pa[t], vb[0], vb[1]);
+        mma_bf16(o[2 * n + 1], pa[t], vb[2], vb[3]);
+      }
+    }
+  }
+
+  for (int r = 0; r < 2; ++r) {
+    if (row[r] >= p.len_q) continue;
+    const float inv = 1.f / quad_sum(l[r]);
+    __nv_bfloat16* out = p.out + b * p.o_stride[0] + h * p.o_stride[1] + row[r] * p.o_stride[2];
+    for (int n = 0; n < kD / 8; ++n) {
+      *reinterpret_cast<uint32_t*>(out + n * 8 + quad * 2) = pack_bf16(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+    }
+  }
+}
+
+void copy_strides(int64_t (&dst)[3], const at::Tensor& t) {
+  for (int i = 0; i < 3; ++i) dst[i] = t.stride(i);
+}
+
+}  // namespace
+
+void attn_int8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor& out,
+                  bool causal) {
+  constexpr const char* op = "attn_int8_qk";
+  TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4 && out.dim() == 4, op, ": 4-D tensors expected");
+  TORCH_CHECK(q.scalar_type() == at::kChar && k.scalar_type() == at::kChar &&
+                  v.scalar_type() == at::kBFloat16 && out.scalar_type() == at::kBFloat16 &&
+                  scale_q.scalar_type() == at::kFloat && scale_k.scalar_type() == at::kFloat,
+              op, ": int8 q and k, bfloat16 v and out, float32 scales expected");
+  TORCH_CHECK(q.size(3) == kD && k.sizes() == v.sizes() && k.size(3) == kD && out.sizes() == q.sizes() &&
+                  k.size(0) == q.size(0) && k.size(1) == q.size(1) && k.size(2) >= 1,
+              op, ": q (B, H, Lq, 128), k and v (B, H, Lk >= 1, 128) expected");
+  for (const at::Tensor* t : {&q, &k, &v, &out}) {
+    TORCH_CHECK(t->stride(3) == 1 && reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 == 0 &&
+                    (t->stride(0) * t->element_size()) % 16 == 0 && (t->stride(1) * t->element_size()) % 16 == 0 &&
+                    (t->stride(2) * t->element_size()) % 16 == 0,
+                op, ": rows must be contiguous and start on 16-byte boundaries");
+  }
+  TORCH_CHECK(scale_q.sizes() == q.sizes().slice(0, 3) && scale_k.sizes() == k.sizes().slice(0, 3) &&
+                  scale_q.stride(2) == 1 && scale_k.stride(2) == 1,
+              op, ": scales (B, H, L) with L contiguous expected");
+  if (q.numel() == 0) return;
+  AttnParams p{q.data_ptr<int8_t>(), k.data_ptr<int8_t>(),
+               reinterpret_cast<const __nv_bfloat16*>(v.data_ptr()), scale_q.data_ptr<float>(),
+               scale_k.data_ptr<float>(), reinterpret_cast<__nv_bfloat16*>(out.data_ptr())};
+  copy_strides(p.q_stride, q);
+  copy_strides(p.k_stride, k);
+  copy_strides(p.v_stride, v);
+  copy_strides(p.o_stride, out);
+  p.sq_stride[0] = scale_q.stride(0), p.sq_stride[1] = scale_q.stride(1);
+  p.sk_stride[0] = scale_k.stride(0), p.sk_stride[1] = scale_k.stride(1);
+  p.heads = q.size(1), p.len_q = q.size(2), p.len_k = k.size(2);
+  p.scale_log2 = static_cast<float>(M_LOG2E / std::sqrt(double(kD)));
+  p.causal = causal;
+  c10::cuda::CUDAGuard guard(q.device());
+  const dim3 grid((p.len_q + kBlockM - 1) / kBlockM, q.size(0) * q.size(1));
+  attn_int8_qk_kernel<<<grid, kThreads, 0, c10::cuda::getCurrentCUDAStream(q.get_device()).stream()>>>(p);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+}  // namespace gn_kernels::sm80

@@ -1,0 +1,65 @@
+"""Quantized attention (forward) on mma.sync GPUs, as torch custom ops (kernels in csrc/sm80).
+
+``attn_int8_qk(Q, K, V, scale_Q, scale_K, causal=False)``: Q (batch, heads, len_q, 128) and K
+(batch, heads, len_kv, 128) int8 with float32 per-token scales scale_Q (batch, heads, len_q) and
+scale_K (batch, heads, len_kv), as ``quantize_int8_rowwise`` makes them (its (..., 1) scales
+squeezed); V (batch, heads, len_kv, 128) bfloat16. Scores (Q K^T) * scale_Q[i] * scale_K[j] /
+sqrt(128), exact in int32 before scaling; softmax in float32; P V in bfloat16 with float32
+sums; out bfloat16 like Q. ``causal`` lets query i see keys j <= i, as
+``F.scaled_dot_product_attention(is_causal=True)``. Rows must have a contiguous last dimension
+and start on 16-byte boundaries (any strides of 16-byte multiples); len_kv >= 1.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from . import checks
+from .dispatch import kernel_module
+
+HEAD_DIM = 128
+
+
+def _check_rows(op: str, name: str, t: Tensor) -> None:
+    checks.check_cuda(op, name, t)
+    checks.check_ndim(op, name, t, 4)
+    size = t.element_size()
+    if t.stride(-1) != 1 or any(s * size % 16 for s in t.stride()[:3]) or t.storage_offset() * size % 16:
+        raise ValueError(f"{op}: {name} must have a contiguous last dimension and rows starting on 16-byte "
+                         f"boundaries; got strides {t.stride()} and storage offset {t.storage_offset()}")
+
+
+def _check_attn_int8_qk(op, Q, K, V, scale_Q, scale_K) -> None:
+    for name, t in (("Q", Q), ("K", K), ("V", V)):
+        _check_rows(op, name, t)
+    checks.check_same_device(op, Q=Q, K=K, V=V, scale_Q=scale_Q, scale_K=scale_K)
+    checks.check_dtype(op, "Q", Q, [torch.int8])
+    checks.check_dtype(op, "K", K, [torch.int8])
+    checks.check_dtype(op, "V", V, [torch.bfloat16])
+    B, H, _, D = Q.shape
+    if D != HEAD_DIM or tuple(K.shape[:2]) != (B, H) or K.shape[3] != D or tuple(V.shape) != tuple(K.shape):
+        raise ValueError(f"{op}: Q must be (batch, heads, len_q, 128) and K, V (batch, heads, len_kv, 128) with "
+                         f"Q's batch and heads; got Q {tuple(Q.shape)}, K {tuple(K.shape)}, V {tuple(V.shape)}")
+    if K.shape[2] == 0:
+        raise ValueError(f"{op}: len_kv must be at least 1: softmax over no keys is undefined")
+    for name, s, like in (("scale_Q", scale_Q, Q), ("scale_K", scale_K, K)):
+        checks.check_dtype(op, name, s, [torch.float32])
+        if tuple(s.shape) != tuple(like.shape[:3]) or (s.shape[-1] > 1 and s.stride(-1) != 1):
+            raise ValueError(f"{op}: {name} must be a float32 (batch, heads, len) = {tuple(like.shape[:3])} tensor "
+                             f"with len contiguous; got shape {tuple(s.shape)}, strides {s.stride()}")
+
+
+@torch.library.custom_op("gn_kernels::attn_int8_qk", mutates_args=())
+def attn_int8_qk(Q: Tensor, K: Tensor, V: Tensor, scale_Q: Tensor, scale_K: Tensor, causal: bool = False) -> Tensor:
+    """Attention with INT8 Q and K and bfloat16 V, head dim 128 (see the module docstring)."""
+    _check_attn_int8_qk("attn_int8_qk", Q, K, V, scale_Q, scale_K)
+    out = torch.empty(Q.shape, dtype=torch.bfloat16, device=Q.device)
+    kernel_module("attn_int8_qk", Q.device).attn_int8_qk(Q, K, V, scale_Q, scale_K, out, causal)
+    return out
+
+
+@attn_int8_qk.register_fake
+def _(Q, K, V, scale_Q, scale_K, causal=False):
+    _check_attn_int8_qk("attn_int8_qk", Q, K, V, scale_Q, scale_K)
+    return torch.empty(Q.shape, dtype=torch.bfloat16, device=Q.device)
