@@ -1,4 +1,4 @@
-"""TFLOPS of the Triton attention kernels beside F.scaled_dot_product_attention's flash and cuDNN
+"""TFLOPS of the Triton attention kernels and the SM80 INT8 one (attn_int8_qk) beside F.scaled_dot_product_attention's flash and cuDNN
 backends (bfloat16), measured in the same run, non-causal and causal.
 
     python benchmark_attn.py --json benchmarks/results/h100_sxm_attn.json
@@ -51,10 +51,10 @@ def kernels(sweep: bool = False) -> dict:
     """name -> (run(q, k, v, causal) on bfloat16 inputs, QK accumulation, is a peer)."""
     from torch.nn.attention import SDPBackend
 
-    def scaled(dtype):
+    def scaled(fn, dtype):
         def run(q, k, v, causal):
             (qq, sq), (kq, sk) = _quantize_tokens(q, dtype), _quantize_tokens(k, dtype)
-            return lambda: gn_kernels.triton_scaled_qk_attn(qq, kq, v, sq, sk, causal), (qq, kq, sq, sk)
+            return lambda: fn(qq, kq, v, sq, sk, causal), (qq, kq, sq, sk)
         return run
 
     def plain(fn):
@@ -75,8 +75,10 @@ def kernels(sweep: bool = False) -> dict:
         "sdpa_flash": (plain(_sdpa(SDPBackend.FLASH_ATTENTION)), FP32_ACC, True),
         "sdpa_cudnn": (plain(_sdpa(SDPBackend.CUDNN_ATTENTION)), FP32_ACC, True),
         "triton_attn": (plain(gn_kernels.triton_attn), FP32_ACC, False),
-        "triton_scaled_qk_attn[int8]": (scaled(torch.int8), INT32_ACC, False),
-        "triton_scaled_qk_attn[fp8]": (scaled(torch.float8_e4m3fn), HOPPER_FP8_FAST, False),
+        "triton_scaled_qk_attn[int8]": (scaled(gn_kernels.triton_scaled_qk_attn, torch.int8), INT32_ACC, False),
+        "triton_scaled_qk_attn[fp8]": (scaled(gn_kernels.triton_scaled_qk_attn, torch.float8_e4m3fn), HOPPER_FP8_FAST,
+                                       False),
+        "attn_int8_qk": (scaled(gn_kernels.attn_int8_qk, torch.int8), INT32_ACC, False),
     }
 
 

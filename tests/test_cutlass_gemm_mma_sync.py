@@ -28,7 +28,7 @@ def test_fp8_backend_is_checked_before_anything_runs():
     with FakeTensorMode():
         A, B = fake_cuda(8, 32, dtype=E4M3), fake_cuda(16, 32, dtype=E4M3).t()
         assert cutlass_fp8_mm(A, B, torch.float16, "89").shape == (8, 16)
-        with pytest.raises(ValueError, match=r"cutlass_fp8_mm: backend must be 'auto' or one of \['89', '90a'\]; got '80'"):
+        with pytest.raises(ValueError, match=r"cutlass_fp8_mm: backend must be 'auto' or one of \['89', '90a', '120a'\]; got '80'"):
             cutlass_fp8_mm(A, B, torch.bfloat16, "80")
         one = fake_cuda(dtype=torch.float32)
         with pytest.raises(ValueError, match=r"cutlass_row_scaled_fp8_mm: backend must be"):
