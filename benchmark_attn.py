@@ -54,11 +54,18 @@ def kernels(sweep: bool = False) -> dict:
     def scaled(fn, dtype):
         def run(q, k, v, causal):
             (qq, sq), (kq, sk) = _quantize_tokens(q, dtype), _quantize_tokens(k, dtype)
-            return lambda: fn(qq, kq, v, sq, sk, causal), (qq, kq, sq, sk)
+            return lambda: fn(qq, kq, v, sq, sk, causal), dict(q=qq, k=kq, v=v, scale_q=sq, scale_k=sk)
         return run
 
+    def int8_v(q, k, v, causal):  # V quantized per channel: amax over tokens / 127
+        (qq, sq), (kq, sk) = _quantize_tokens(q, torch.int8), _quantize_tokens(k, torch.int8)
+        vt, sv = _quantize_tokens(v.transpose(-1, -2), torch.int8)
+        vq = vt.transpose(-1, -2).contiguous()
+        return (lambda: gn_kernels.attn_int8(qq, kq, vq, sq, sk, sv, causal),
+                dict(q=qq, k=kq, v=vq, scale_q=sq, scale_k=sk, scale_v=sv, p_step=1 / 255))
+
     def plain(fn):
-        return lambda q, k, v, causal: (lambda: fn(q, k, v, causal), (q, k, None, None))
+        return lambda q, k, v, causal: (lambda: fn(q, k, v, causal), dict(q=q, k=k, v=v))
 
     def forced(cfg):  # the kernel at one configuration, for --sweep
         from gn_kernels.triton_attention_kernels import attention
@@ -68,7 +75,7 @@ def kernels(sweep: bool = False) -> dict:
             attention(q, k, v, out, causal, cfg=cfg)
             return out
 
-        return lambda q, k, v, causal: (lambda: run(q, k, v, causal), (q, k, None, None))
+        return lambda q, k, v, causal: (lambda: run(q, k, v, causal), dict(q=q, k=k, v=v))
 
     swept = {f"triton_attn<{c.name}>": (forced(c), FP32_ACC, False) for c in (SWEEP if sweep else [])}
     return swept | {
@@ -79,6 +86,7 @@ def kernels(sweep: bool = False) -> dict:
         "triton_scaled_qk_attn[fp8]": (scaled(gn_kernels.triton_scaled_qk_attn, torch.float8_e4m3fn), HOPPER_FP8_FAST,
                                        False),
         "attn_int8_qk": (scaled(gn_kernels.attn_int8_qk, torch.int8), INT32_ACC, False),
+        "attn_int8": (int8_v, INT32_ACC, False),
     }
 
 
@@ -108,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
                    "tflops": None, "note": ""}
             rows.append(row)
             try:
-                run, (qq, kq, sq, sk) = make(q, k, v, causal)
+                run, inputs = make(q, k, v, causal)
                 out = run()
                 one = (slice(0, 1), slice(0, 1))
-                check = check_attention(out[one], qq[one], kq[one], v[one], causal, qk_acc,
-                                        None if sq is None else sq[one], None if sk is None else sk[one])
+                inputs = {n: t[one] if isinstance(t, torch.Tensor) else t for n, t in inputs.items()}
+                check = check_attention(out[one], causal=causal, qk_acc=qk_acc, **inputs)
             except Exception as e:  # a peer's refusal, or a swept configuration that does not compile
                 row["note"] = f"refused: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
                 failed = failed or not (peer or "<" in name)

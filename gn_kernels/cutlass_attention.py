@@ -8,6 +8,12 @@ sqrt(128), exact in int32 before scaling; softmax in float32; P V in bfloat16 wi
 sums; out bfloat16 like Q. ``causal`` lets query i see keys j <= i, as
 ``F.scaled_dot_product_attention(is_causal=True)``. Rows must have a contiguous last dimension
 and start on 16-byte boundaries (any strides of 16-byte multiples); len_kv >= 1.
+
+``attn_int8(Q, K, V, scale_Q, scale_K, scale_V, causal=False)``: the same with V int8 too and
+scale_V float32 (batch, heads, 128), one scale per channel of V (quantize V (batch, heads,
+len_kv, 128) over len_kv: amax over tokens / 127). The output is softmax(scores) (V * scale_V);
+P enters its product as 8-bit steps of 1/255 of the running row maximum (u8 x s8 tensor cores,
+exact int32 sums), which bounds its error by 1/510 of sum_j |v_j| / sum_j exp(S_j - max S).
 """
 
 from __future__ import annotations
@@ -30,13 +36,13 @@ def _check_rows(op: str, name: str, t: Tensor) -> None:
                          f"boundaries; got strides {t.stride()} and storage offset {t.storage_offset()}")
 
 
-def _check_attn_int8_qk(op, Q, K, V, scale_Q, scale_K) -> None:
+def _check_attn_int8_qk(op, Q, K, V, scale_Q, scale_K, v_dtype=torch.bfloat16) -> None:
     for name, t in (("Q", Q), ("K", K), ("V", V)):
         _check_rows(op, name, t)
     checks.check_same_device(op, Q=Q, K=K, V=V, scale_Q=scale_Q, scale_K=scale_K)
     checks.check_dtype(op, "Q", Q, [torch.int8])
     checks.check_dtype(op, "K", K, [torch.int8])
-    checks.check_dtype(op, "V", V, [torch.bfloat16])
+    checks.check_dtype(op, "V", V, [v_dtype])
     B, H, _, D = Q.shape
     if D != HEAD_DIM or tuple(K.shape[:2]) != (B, H) or K.shape[3] != D or tuple(V.shape) != tuple(K.shape):
         raise ValueError(f"{op}: Q must be (batch, heads, len_q, 128) and K, V (batch, heads, len_kv, 128) with "
@@ -62,4 +68,30 @@ def attn_int8_qk(Q: Tensor, K: Tensor, V: Tensor, scale_Q: Tensor, scale_K: Tens
 @attn_int8_qk.register_fake
 def _(Q, K, V, scale_Q, scale_K, causal=False):
     _check_attn_int8_qk("attn_int8_qk", Q, K, V, scale_Q, scale_K)
+    return torch.empty(Q.shape, dtype=torch.bfloat16, device=Q.device)
+
+
+def _check_attn_int8(op, Q, K, V, scale_Q, scale_K, scale_V) -> None:
+    _check_attn_int8_qk(op, Q, K, V, scale_Q, scale_K, torch.int8)
+    checks.check_same_device(op, Q=Q, scale_V=scale_V)
+    checks.check_dtype(op, "scale_V", scale_V, [torch.float32])
+    shape = (*Q.shape[:2], HEAD_DIM)
+    if tuple(scale_V.shape) != shape or scale_V.stride(-1) != 1:
+        raise ValueError(f"{op}: scale_V must be a float32 (batch, heads, 128) = {shape} tensor, one scale per "
+                         f"channel of V, with the channel contiguous; got shape {tuple(scale_V.shape)}")
+
+
+@torch.library.custom_op("gn_kernels::attn_int8", mutates_args=())
+def attn_int8(Q: Tensor, K: Tensor, V: Tensor, scale_Q: Tensor, scale_K: Tensor, scale_V: Tensor,
+              causal: bool = False) -> Tensor:
+    """Attention with INT8 Q, K and V, head dim 128 (see the module docstring)."""
+    _check_attn_int8("attn_int8", Q, K, V, scale_Q, scale_K, scale_V)
+    out = torch.empty(Q.shape, dtype=torch.bfloat16, device=Q.device)
+    kernel_module("attn_int8", Q.device).attn_int8(Q, K, V, scale_Q, scale_K, scale_V, out, causal)
+    return out
+
+
+@attn_int8.register_fake
+def _(Q, K, V, scale_Q, scale_K, scale_V, causal=False):
+    _check_attn_int8("attn_int8", Q, K, V, scale_Q, scale_K, scale_V)
     return torch.empty(Q.shape, dtype=torch.bfloat16, device=Q.device)

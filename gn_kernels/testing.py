@@ -185,7 +185,8 @@ EXP2_ROUNDOFF = 2.0**-21
 
 
 def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, qk_acc: Accumulation,
-                    scale_q: Tensor | None = None, scale_k: Tensor | None = None) -> GemmCheck:
+                    scale_q: Tensor | None = None, scale_k: Tensor | None = None, scale_v: Tensor | None = None,
+                    p_step: float = 0.0) -> GemmCheck:
     """Compare a flash-attention output with the float64 attention of the dequantized inputs.
 
     The bound per output element, with P = softmax(S) of the exact scores S (natural-log units):
@@ -194,12 +195,18 @@ def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, 
     factor within exp(+-2 max_j delta_ij); add p's rounding to v's dtype (u_v), the exp2
     approximation and the float32 sums over len_kv (gamma(L)). A relative error e on each p_j moves
     the normalized output by at most 2e/(1-e) * sum_j p_j |v_j|; the output cast adds u_out |ref|.
+
+    An int8 v comes with per-channel scales ``scale_v`` (batch, heads, D). A kernel that rounds P
+    to absolute steps of ``p_step`` of its running row maximum (which only grows, so the final
+    maximum bounds it) moves each weight by at most p_step / 2 / l, l = sum_j exp(S_j - max S):
+    that adds p_step / 2 * sum_j |v_j| / l, and replaces the rounding of P to v's dtype.
     """
     B, H, Lq, D = q.shape
     group = H // k.shape[1]
     q64 = q.to(torch.float64) * (1 if scale_q is None else scale_q.to(torch.float64)[..., None])
     k64 = k.to(torch.float64) * (1 if scale_k is None else scale_k.to(torch.float64)[..., None])
-    k64, v64 = k64.repeat_interleave(group, 1), v.to(torch.float64).repeat_interleave(group, 1)
+    v64 = v.to(torch.float64) * (1 if scale_v is None else scale_v.to(torch.float64)[..., None, :])
+    k64, v64 = k64.repeat_interleave(group, 1), v64.repeat_interleave(group, 1)
     scale = 1 / math.sqrt(D)
     s, abs_s = q64 @ k64.transpose(-1, -2) * scale, q64.abs() @ k64.abs().transpose(-1, -2) * scale
     keep = torch.ones(Lq, k.shape[2], dtype=torch.bool, device=q.device)
@@ -209,9 +216,14 @@ def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, 
     ref, abs_pv = p @ v64, p @ v64.abs()
     u32 = UNIT_ROUNDOFF[torch.float32]
     delta = torch.where(keep, qk_acc.relative_error(D) * abs_s + 4 * u32 * s.abs(), 0).amax(-1, keepdim=True)
-    e = torch.expm1(2 * delta) + UNIT_ROUNDOFF[v.dtype] + EXP2_ROUNDOFF + _gamma(k.shape[2], u32)
+    u_p = 0.0 if p_step else UNIT_ROUNDOFF[v.dtype]
+    e = torch.expm1(2 * delta) + u_p + EXP2_ROUNDOFF + _gamma(k.shape[2], u32)
     u_out = UNIT_ROUNDOFF[out.dtype]
     bound = (2 * e / (1 - e) + _gamma(k.shape[2], u32)) * abs_pv * (1 + u_out) + u_out * ref.abs() + torch.finfo(out.dtype).tiny
+    if p_step:
+        masked = s.masked_fill(~keep, -math.inf)
+        l_ref = torch.exp(masked - masked.amax(-1, keepdim=True)).sum(-1, keepdim=True)
+        bound = bound + p_step / 2 * (keep.to(torch.float64) @ v64.abs()) / l_ref * (1 + u_out)
     return _compare(out, ref, bound, f"QK accumulation = {qk_acc.name}")
 
 

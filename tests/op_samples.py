@@ -183,12 +183,20 @@ def attn_int8_qk(device):
             (q[:, :, :5], k, v, torch.rand(1, 2, 5, device=device) / 127, torch.rand(1, 2, 33, device=device) / 127)]
 
 
+def attn_int8(device):
+    q, k, v, sq, sk, causal = attn_int8_qk(device)[0]
+    v8 = torch.randint(-127, 128, v.shape, dtype=torch.int8, device=device)
+    return [(q, k, v8, sq, sk, torch.rand(1, 2, 128, device=device) / 127, causal),
+            (q, k, v8, sq, sk, torch.rand(1, 2, 128, device=device) / 127)]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
     "gn_kernels::cutlass_int8_mm": cutlass_int8_mm,
     "gn_kernels::cutlass_int4_mm": cutlass_int4_mm,
     "gn_kernels::attn_int8_qk": attn_int8_qk,
+    "gn_kernels::attn_int8": attn_int8,
     "gn_kernels::cutlass_mxfp8_mm": cutlass_mxfp8_mm,
     "gn_kernels::cutlass_mxfp4_mm": cutlass_mxfp4_mm,
     "gn_kernels::cutlass_nvfp4_mm": cutlass_nvfp4_mm,

@@ -1,4 +1,4 @@
-"""SM80 INT8 attention (attn_int8_qk): checks and fake kernel on the CPU; on a GPU (the H100
+"""SM80 INT8 attention (attn_int8_qk, attn_int8): checks and fake kernel on the CPU; on a GPU (the H100
 runs it through PTX), against the float64 attention of the dequantized inputs, which is what
 F.scaled_dot_product_attention computes on them, within the bound gn_kernels.testing derives."""
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from gn_kernels import attn_int8_qk, quant
+from gn_kernels import attn_int8, attn_int8_qk, quant
 from gn_kernels.testing import INT32_ACC, check_attention
 from kernels import fake_cuda, require_op
 
@@ -19,9 +19,17 @@ def _quantized(B, H, L, gen_scale=1.0):
     return q, s.squeeze(-1)
 
 
-def _check(out, q, k, v, causal, sq, sk):
-    result = check_attention(out, q, k, v, causal, INT32_ACC, sq, sk)
+def _check(out, q, k, v, causal, sq, sk, sv=None):
+    # attn_int8 rounds P to steps of 1/255 of the running row maximum
+    result = check_attention(out, q, k, v, causal, INT32_ACC, sq, sk, sv, p_step=0.0 if sv is None else 1 / 255)
     assert result.ok, str(result)
+
+
+def _quantized_v(B, H, L):
+    """int8 V with one scale per channel: amax over the tokens / 127."""
+    v = torch.randn(B, H, L, 128, device="cuda")
+    q, s = quant.quantize_int8_rowwise(v.transpose(-1, -2).contiguous())
+    return q.transpose(-1, -2).contiguous(), s.squeeze(-1)
 
 
 @pytest.mark.gpu
@@ -33,6 +41,30 @@ def test_matches_reference(Lq, Lk, causal):
     (q, sq), (k, sk) = _quantized(2, 3, Lq, 3.0), _quantized(2, 3, Lk)
     v = torch.randn(2, 3, Lk, 128, device="cuda", dtype=torch.bfloat16)
     _check(attn_int8_qk(q, k, v, sq, sk, causal), q, k, v, causal, sq, sk)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("Lq,Lk", [(1, 1), (7, 33), (130, 200), (257, 129), (64, 1000)])
+def test_int8_v_matches_reference(Lq, Lk, causal):
+    require_op("attn_int8")
+    torch.manual_seed(Lq * 1000 + Lk + 1)
+    (q, sq), (k, sk) = _quantized(2, 3, Lq, 3.0), _quantized(2, 3, Lk)
+    v, sv = _quantized_v(2, 3, Lk)
+    _check(attn_int8(q, k, v, sq, sk, sv, causal), q, k, v, causal, sq, sk, sv)
+
+
+@pytest.mark.gpu
+def test_int8_v_bound_is_tight_enough_to_catch_a_wrong_channel_scale():
+    # The P-step term must not swamp the check: a 2% error in one channel's scale fails it.
+    require_op("attn_int8")
+    torch.manual_seed(3)
+    (q, sq), (k, sk) = _quantized(1, 2, 64, 3.0), _quantized(1, 2, 256)
+    v, sv = _quantized_v(1, 2, 256)
+    out = attn_int8(q, k, v, sq, sk, sv)
+    wrong = sv.clone()
+    wrong[..., 5] *= 1.02
+    assert not check_attention(out, q, k, v, False, INT32_ACC, sq, sk, wrong, p_step=1 / 255).ok
 
 
 @pytest.mark.gpu
@@ -91,6 +123,17 @@ def test_bad_input_raises_clear_error(case):
     _, kwargs, error, pattern = case
     with FakeTensorMode(), pytest.raises(error, match=pattern):
         attn_int8_qk(*_fake(**kwargs))
+
+
+def test_attn_int8_checks_v_and_its_scales():
+    with FakeTensorMode():
+        q, k, _, sq, sk = _fake()
+        v8 = fake_cuda(1, 2, 16, 128, dtype=torch.int8)
+        assert attn_int8(q, k, v8, sq, sk, fake_cuda(1, 2, 128, dtype=torch.float32)).dtype == torch.bfloat16
+        with pytest.raises(ValueError, match=r"scale_V must be a float32 \(batch, heads, 128\) = \(1, 2, 128\)"):
+            attn_int8(q, k, v8, sq, sk, fake_cuda(1, 2, 16, dtype=torch.float32))
+        with pytest.raises(TypeError, match=r"attn_int8: V must have dtype int8; got bfloat16"):
+            attn_int8(q, k, fake_cuda(1, 2, 16, 128, dtype=torch.bfloat16), sq, sk, fake_cuda(1, 2, 128, dtype=torch.float32))
 
 
 def test_bad_scales_and_layouts_raise_clear_errors():

@@ -1,7 +1,9 @@
 // SM80 attention forward with INT8 Q and K (mma.sync m16n8k32 s8, exact int32 scores), per-token
-// float32 scales, an online softmax in float32 and P @ V in bfloat16 (mma.sync m16n8k16), head
-// dim 128. One CTA takes 64 queries of one (batch, head), four warps of 16 rows each, and walks
-// the keys 64 at a time through shared memory.
+// float32 scales and an online softmax in float32, head dim 128. P @ V runs in bfloat16 (mma.sync
+// m16n8k16) for a bfloat16 V, or, for an INT8 V with per-channel scales, with P as 8-bit unsigned
+// steps of 1/255 of the running row maximum (mma.sync m16n8k32 u8 x s8, exact int32 sums). One CTA
+// takes 64 queries of one (batch, head), four warps of 16 rows each, and walks the keys 64 at a
+// time through shared memory.
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -24,16 +26,20 @@ constexpr int kThreads = 128;
 // then start in 8 different bank groups instead of one (K: 32-bit reads; V: ldmatrix rows).
 constexpr int kKPitch = kD + 16;  // bytes
 constexpr int kVPitch = kD + 8;   // bfloat16 elements
+// An INT8 V is stored transposed, (D, keys), so that a B fragment's four keys are one 32-bit read.
+constexpr int kVtPitch = kBlockN + 16;  // bytes
+constexpr int kVBytes = kBlockN * kVPitch * 2 > kD * kVtPitch ? kBlockN * kVPitch * 2 : kD * kVtPitch;
 
 struct AttnParams {
   const int8_t* q;
   const int8_t* k;
-  const __nv_bfloat16* v;
+  const void* v;  // bfloat16, or int8 with scale_v
   const float* scale_q;
   const float* scale_k;
+  const float* scale_v;  // (B, H, D): one scale per channel of V
   __nv_bfloat16* out;
   int64_t q_stride[3], k_stride[3], v_stride[3], o_stride[3];  // batch, head, token (elements)
-  int64_t sq_stride[2], sk_stride[2];                          // batch, head (tokens contiguous)
+  int64_t sq_stride[2], sk_stride[2], sv_stride[2];            // batch, head (last dim contiguous)
   int heads, len_q, len_k;
   float scale_log2;  // 1/sqrt(D) * log2(e): the softmax runs on exp2
   bool causal;
@@ -52,6 +58,14 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
       "{%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void mma_u8s8(int (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
@@ -91,10 +105,40 @@ __device__ __forceinline__ void load_tile(char* smem, int pitch, const char* gme
   }
 }
 
-__global__ void __launch_bounds__(kThreads) attn_int8_qk_kernel(const AttnParams p) {
+// Where key `key` of a 64-key tile sits among the K slots of the u8 x s8 product. A thread's P
+// values come from the score tiles (keys 8j + 2 quad + {0, 1}) while an m16n8k32 A fragment
+// takes slots 4 quad + {0..3} (and 16 more): the sum over K does not care which key is in which
+// slot, so V's transposed tile is stored in the order the P fragments make.
+__device__ __forceinline__ int v_slot(int key) {
+  const int kk = key % 32;
+  return key / 32 * 32 + (kk / 16) * 16 + ((kk % 8) / 2) * 4 + ((kk / 8) % 2) * 2 + kk % 2;
+}
+
+// An INT8 V tile into shared memory as (D, slots), rows past `valid` zero.
+__device__ __forceinline__ void load_v_transposed(int8_t* vt, const char* gmem, int64_t stride, int valid) {
+  for (int i = threadIdx.x; i < kBlockN * (kD / 16); i += kThreads) {
+    const int key = i / (kD / 16), c = i % (kD / 16);
+    int4 v = make_int4(0, 0, 0, 0);
+    if (key < valid) v = *reinterpret_cast<const int4*>(gmem + key * stride + c * 16);
+    const int8_t* bytes = reinterpret_cast<const int8_t*>(&v);
+    const int slot = v_slot(key);
+    for (int d = 0; d < 16; ++d) vt[(c * 16 + d) * kVtPitch + slot] = bytes[d];
+  }
+}
+
+__device__ __forceinline__ uint32_t pack_u8(float a, float b, float c, float d) {
+  // p in [0, 1] in steps of 1/255, rounded to nearest
+  return __float2uint_rn(a * 255.f) | (__float2uint_rn(b * 255.f) << 8) | (__float2uint_rn(c * 255.f) << 16) |
+         (__float2uint_rn(d * 255.f) << 24);
+}
+
+template <bool kInt8V>
+__global__ void __launch_bounds__(kThreads) attn_int8_kernel(const AttnParams p) {
   __shared__ __align__(16) int8_t k_s[kBlockN * kKPitch];
-  __shared__ __align__(16) __nv_bfloat16 v_s[kBlockN * kVPitch];
+  __shared__ __align__(16) char v_raw[kVBytes];
   __shared__ float sk_s[kBlockN];
+  const auto* v_s = reinterpret_cast<const __nv_bfloat16*>(v_raw);
+  const auto* vt_s = reinterpret_cast<const int8_t*>(v_raw);
 
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int group = lane / 4, quad = lane % 4;  // fragment row and column group
@@ -102,7 +146,8 @@ __global__ void __launch_bounds__(kThreads) attn_int8_qk_kernel(const AttnParams
   const int q0 = blockIdx.x * kBlockM;
   const int8_t* q = p.q + b * p.q_stride[0] + h * p.q_stride[1];
   const char* k = reinterpret_cast<const char*>(p.k + b * p.k_stride[0] + h * p.k_stride[1]);
-  const char* v = reinterpret_cast<const char*>(p.v + b * p.v_stride[0] + h * p.v_stride[1]);
+  const int v_size = kInt8V ? 1 : 2;
+  const char* v = static_cast<const char*>(p.v) + (b * p.v_stride[0] + h * p.v_stride[1]) * v_size;
   const float* sk = p.scale_k + b * p.sk_stride[0] + h * p.sk_stride[1];
 
   // This thread's two query rows, their Q fragments (A of m16n8k32, four K steps of 32) and
@@ -129,8 +174,11 @@ __global__ void __launch_bounds__(kThreads) attn_int8_qk_kernel(const AttnParams
     const int valid = min(kBlockN, p.len_k - k0);
     __syncthreads();  // the previous block's reads are done
     load_tile(reinterpret_cast<char*>(k_s), kKPitch, k + k0 * p.k_stride[2], p.k_stride[2], kBlockN, kD, valid);
-    load_tile(reinterpret_cast<char*>(v_s), kVPitch * 2, v + k0 * p.v_stride[2] * 2, p.v_stride[2] * 2,
-              kBlockN, kD * 2, valid);
+    if constexpr (kInt8V) {
+      load_v_transposed(reinterpret_cast<int8_t*>(v_raw), v + k0 * p.v_stride[2], p.v_stride[2], valid);
+    } else {
+      load_tile(v_raw, kVPitch * 2, v + k0 * p.v_stride[2] * 2, p.v_stride[2] * 2, kBlockN, kD * 2, valid);
+    }
     if (threadIdx.x < kBlockN) sk_s[threadIdx.x] = threadIdx.x < valid ? sk[k0 + threadIdx.x] : 0.f;
     __syncthreads();
 
@@ -165,25 +213,44 @@ __global__ void __launch_bounds__(kThreads) attn_int8_qk_kernel(const AttnParams
     for (int n = 0; n < kD / 8; ++n) {
       for (int e = 0; e < 4; ++e) o[n][e] *= alpha[e / 2];
     }
-    uint32_t pa[kBlockN / 16][4];  // P as the A fragments of m16n8k16, 16 keys each
     for (int j = 0; j < kBlockN / 8; ++j) {
-      float pj[4];
       for (int e = 0; e < 4; ++e) {
-        pj[e] = exp2f(sc[j][e] - base[e / 2]);
-        l[e / 2] += pj[e];
+        sc[j][e] = exp2f(sc[j][e] - base[e / 2]);  // now P, unnormalized
+        l[e / 2] += sc[j][e];
       }
-      pa[j / 2][(j % 2) * 2] = pack_bf16(pj[0], pj[1]);
-      pa[j / 2][(j % 2) * 2 + 1] = pack_bf16(pj[2], pj[3]);
     }
-
-    // O += P V: V's B fragments by transposing ldmatrix from its row-major tile.
-    for (int t = 0; t < kBlockN / 16; ++t) {
-      const int key = t * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
-      for (int n = 0; n < kD / 16; ++n) {
-        uint32_t vb[4];
-        ldmatrix_x4_trans(vb, v_s + key * kVPitch + n * 16 + (lane / 16) * 8);
-        mma_bf16(o[2 * n], pa[t], vb[0], vb[1]);
-        mma_bf16(o[2 * n + 1], pa[t], vb[2], vb[3]);
+    if constexpr (kInt8V) {
+      uint32_t pa[kBlockN / 32][4];  // P as u8 A fragments of m16n8k32 (slots: see v_slot)
+      for (int t = 0; t < kBlockN / 32; ++t) {
+        for (int r = 0; r < 2; ++r) {
+          const float* a = sc[4 * t], *b2 = sc[4 * t + 1], *c = sc[4 * t + 2], *d = sc[4 * t + 3];
+          pa[t][r] = pack_u8(a[2 * r], a[2 * r + 1], b2[2 * r], b2[2 * r + 1]);
+          pa[t][r + 2] = pack_u8(c[2 * r], c[2 * r + 1], d[2 * r], d[2 * r + 1]);
+        }
+      }
+      for (int n = 0; n < kD / 8; ++n) {
+        int acc_pv[4] = {};
+        for (int t = 0; t < kBlockN / 32; ++t) {
+          const int8_t* vr = vt_s + (n * 8 + group) * kVtPitch + t * 32 + quad * 4;
+          mma_u8s8(acc_pv, pa[t], *reinterpret_cast<const uint32_t*>(vr), *reinterpret_cast<const uint32_t*>(vr + 16));
+        }
+        for (int e = 0; e < 4; ++e) o[n][e] += float(acc_pv[e]) * (1.f / 255.f);
+      }
+    } else {
+      uint32_t pa[kBlockN / 16][4];  // P as the A fragments of m16n8k16, 16 keys each
+      for (int j = 0; j < kBlockN / 8; ++j) {
+        pa[j / 2][(j % 2) * 2] = pack_bf16(sc[j][0], sc[j][1]);
+        pa[j / 2][(j % 2) * 2 + 1] = pack_bf16(sc[j][2], sc[j][3]);
+      }
+      // O += P V: V's B fragments by transposing ldmatrix from its row-major tile.
+      for (int t = 0; t < kBlockN / 16; ++t) {
+        const int key = t * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
+        for (int n = 0; n < kD / 16; ++n) {
+          uint32_t vb[4];
+          ldmatrix_x4_trans(vb, v_s + key * kVPitch + n * 16 + (lane / 16) * 8);
+          mma_bf16(o[2 * n], pa[t], vb[0], vb[1]);
+          mma_bf16(o[2 * n + 1], pa[t], vb[2], vb[3]);
+        }
       }
     }
   }
@@ -192,8 +259,11 @@ __global__ void __launch_bounds__(kThreads) attn_int8_qk_kernel(const AttnParams
     if (row[r] >= p.len_q) continue;
     const float inv = 1.f / quad_sum(l[r]);
     __nv_bfloat16* out = p.out + b * p.o_stride[0] + h * p.o_stride[1] + row[r] * p.o_stride[2];
+    const float* sv = p.scale_v + b * p.sv_stride[0] + h * p.sv_stride[1];
     for (int n = 0; n < kD / 8; ++n) {
-      *reinterpret_cast<uint32_t*>(out + n * 8 + quad * 2) = pack_bf16(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+      const int d = n * 8 + quad * 2;
+      const float s0 = kInt8V ? sv[d] * inv : inv, s1 = kInt8V ? sv[d + 1] * inv : inv;
+      *reinterpret_cast<uint32_t*>(out + d) = pack_bf16(o[n][2 * r] * s0, o[n][2 * r + 1] * s1);
     }
   }
 }
@@ -202,46 +272,68 @@ void copy_strides(int64_t (&dst)[3], const at::Tensor& t) {
   for (int i = 0; i < 3; ++i) dst[i] = t.stride(i);
 }
 
-}  // namespace
+void check_rows(const char* op, const at::Tensor& t) {
+  TORCH_CHECK(t.dim() == 4 && t.size(3) == kD && t.stride(3) == 1 &&
+                  reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0 &&
+                  (t.stride(0) * t.element_size()) % 16 == 0 && (t.stride(1) * t.element_size()) % 16 == 0 &&
+                  (t.stride(2) * t.element_size()) % 16 == 0,
+              op, ": (B, H, L, 128) tensors with contiguous rows starting on 16-byte boundaries expected");
+}
 
-void attn_int8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                  const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor& out,
-                  bool causal) {
-  constexpr const char* op = "attn_int8_qk";
-  TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4 && out.dim() == 4, op, ": 4-D tensors expected");
-  TORCH_CHECK(q.scalar_type() == at::kChar && k.scalar_type() == at::kChar &&
-                  v.scalar_type() == at::kBFloat16 && out.scalar_type() == at::kBFloat16 &&
-                  scale_q.scalar_type() == at::kFloat && scale_k.scalar_type() == at::kFloat,
-              op, ": int8 q and k, bfloat16 v and out, float32 scales expected");
-  TORCH_CHECK(q.size(3) == kD && k.sizes() == v.sizes() && k.size(3) == kD && out.sizes() == q.sizes() &&
-                  k.size(0) == q.size(0) && k.size(1) == q.size(1) && k.size(2) >= 1,
+void check_scale(const char* op, const at::Tensor& s, at::IntArrayRef shape) {
+  TORCH_CHECK(s.scalar_type() == at::kFloat && s.sizes() == shape && s.stride(2) == 1, op,
+              ": float32 scales with a contiguous last dimension expected");
+}
+
+void launch(const char* op, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+            const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor* scale_v,
+            const at::Tensor& out, bool causal) {
+  for (const at::Tensor* t : {&q, &k, &v, &out}) check_rows(op, *t);
+  TORCH_CHECK(q.scalar_type() == at::kChar && k.scalar_type() == at::kChar && out.scalar_type() == at::kBFloat16 &&
+                  v.scalar_type() == (scale_v ? at::kChar : at::kBFloat16),
+              op, ": int8 q and k, ", scale_v ? "int8" : "bfloat16", " v and a bfloat16 out expected");
+  TORCH_CHECK(k.sizes() == v.sizes() && out.sizes() == q.sizes() && k.size(0) == q.size(0) &&
+                  k.size(1) == q.size(1) && k.size(2) >= 1,
               op, ": q (B, H, Lq, 128), k and v (B, H, Lk >= 1, 128) expected");
-  for (const at::Tensor* t : {&q, &k, &v, &out}) {
-    TORCH_CHECK(t->stride(3) == 1 && reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 == 0 &&
-                    (t->stride(0) * t->element_size()) % 16 == 0 && (t->stride(1) * t->element_size()) % 16 == 0 &&
-                    (t->stride(2) * t->element_size()) % 16 == 0,
-                op, ": rows must be contiguous and start on 16-byte boundaries");
-  }
-  TORCH_CHECK(scale_q.sizes() == q.sizes().slice(0, 3) && scale_k.sizes() == k.sizes().slice(0, 3) &&
-                  scale_q.stride(2) == 1 && scale_k.stride(2) == 1,
-              op, ": scales (B, H, L) with L contiguous expected");
+  check_scale(op, scale_q, q.sizes().slice(0, 3));
+  check_scale(op, scale_k, k.sizes().slice(0, 3));
+  if (scale_v) check_scale(op, *scale_v, {q.size(0), q.size(1), kD});
   if (q.numel() == 0) return;
-  AttnParams p{q.data_ptr<int8_t>(), k.data_ptr<int8_t>(),
-               reinterpret_cast<const __nv_bfloat16*>(v.data_ptr()), scale_q.data_ptr<float>(),
-               scale_k.data_ptr<float>(), reinterpret_cast<__nv_bfloat16*>(out.data_ptr())};
+  AttnParams p{q.data_ptr<int8_t>(), k.data_ptr<int8_t>(), v.data_ptr(), scale_q.data_ptr<float>(),
+               scale_k.data_ptr<float>(), scale_v ? scale_v->data_ptr<float>() : nullptr,
+               reinterpret_cast<__nv_bfloat16*>(out.data_ptr())};
   copy_strides(p.q_stride, q);
   copy_strides(p.k_stride, k);
   copy_strides(p.v_stride, v);
   copy_strides(p.o_stride, out);
   p.sq_stride[0] = scale_q.stride(0), p.sq_stride[1] = scale_q.stride(1);
   p.sk_stride[0] = scale_k.stride(0), p.sk_stride[1] = scale_k.stride(1);
+  if (scale_v) p.sv_stride[0] = scale_v->stride(0), p.sv_stride[1] = scale_v->stride(1);
   p.heads = q.size(1), p.len_q = q.size(2), p.len_k = k.size(2);
   p.scale_log2 = static_cast<float>(M_LOG2E / std::sqrt(double(kD)));
   p.causal = causal;
   c10::cuda::CUDAGuard guard(q.device());
   const dim3 grid((p.len_q + kBlockM - 1) / kBlockM, q.size(0) * q.size(1));
-  attn_int8_qk_kernel<<<grid, kThreads, 0, c10::cuda::getCurrentCUDAStream(q.get_device()).stream()>>>(p);
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(q.get_device()).stream();
+  if (scale_v) {
+    attn_int8_kernel<true><<<grid, kThreads, 0, stream>>>(p);
+  } else {
+    attn_int8_kernel<false><<<grid, kThreads, 0, stream>>>(p);
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+}  // namespace
+
+void attn_int8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor& out,
+                  bool causal) {
+  launch("attn_int8_qk", q, k, v, scale_q, scale_k, nullptr, out, causal);
+}
+
+void attn_int8(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& scale_q,
+               const at::Tensor& scale_k, const at::Tensor& scale_v, const at::Tensor& out, bool causal) {
+  launch("attn_int8", q, k, v, scale_q, scale_k, &scale_v, out, causal);
 }
 
 }  // namespace gn_kernels::sm80

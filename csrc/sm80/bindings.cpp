@@ -12,4 +12,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("attn_int8_qk", &gn_kernels::sm80::attn_int8_qk,
         "attention forward with int8 q and k (per-token scales) and bfloat16 v, head dim 128, "
         "into a preallocated out");
+  m.def("attn_int8", &gn_kernels::sm80::attn_int8,
+        "attention forward with int8 q and k (per-token scales) and int8 v (per-channel scales), "
+        "head dim 128, into a preallocated out");
 }

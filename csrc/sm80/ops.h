@@ -29,4 +29,9 @@ void attn_int8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor& out,
                   bool causal);
 
+// The same with an int8 v and its per-channel float32 scales scale_v (B, H, 128): the output
+// is softmax(...) (v * scale_v).
+void attn_int8(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& scale_q,
+               const at::Tensor& scale_k, const at::Tensor& scale_v, const at::Tensor& out, bool causal);
+
 }  // namespace gn_kernels::sm80
