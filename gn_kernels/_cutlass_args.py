@@ -8,6 +8,10 @@ from torch import Tensor
 from . import checks
 
 OUT_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
+# TMA (and cp.async) move 16-byte rows: K must span a whole number of 16-byte chunks of one-byte
+# operands and N a whole number of 16-byte chunks of the widest output (float32). 16 keeps one
+# rule for every output dtype.
+NK_MULTIPLE = 16
 BIAS_DTYPES = (torch.bfloat16, torch.float16, torch.float32)
 
 
@@ -20,6 +24,25 @@ def check_aligned_start(op: str, name: str, t: Tensor) -> None:
         return
     if (t.storage_offset() * t.element_size()) % 16 != 0:
         raise ValueError(f"{op}: {name} must start on a 16-byte boundary; got storage offset {t.storage_offset()}")
+
+
+def check_operands(op: str, A: Tensor, B: Tensor, operands, k_what: str = "K (A.shape[1])",
+                   k_multiple: int = NK_MULTIPLE) -> tuple[int, int, int]:
+    """One-byte operands (FP4 pairs count as one): A (M, K) row-major, B (K, N) column-major, on one
+    CUDA device, with 16-byte rows and starts. Returns M, N and A.shape[1]."""
+    checks.check_cuda(op, "A", A)
+    checks.check_cuda(op, "B", B)
+    checks.check_same_device(op, A=A, B=B)
+    checks.check_dtype(op, "A", A, operands)
+    checks.check_dtype(op, "B", B, operands)
+    M, N, K = checks.check_matmul_shapes(op, A, B)
+    checks.check_row_major(op, "A", A)
+    checks.check_col_major(op, "B", B)
+    checks.check_multiple(op, "N (B.shape[1])", N, NK_MULTIPLE)
+    checks.check_multiple(op, k_what, K, k_multiple)
+    check_aligned_start(op, "A", A)
+    check_aligned_start(op, "B", B)
+    return M, N, K
 
 
 def check_bias(op, A, bias, N) -> None:

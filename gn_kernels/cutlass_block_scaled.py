@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from . import checks
-from ._cutlass_args import OUT_DTYPES, check_aligned_start, check_bias, empty_product, f32_vector
+from ._cutlass_args import OUT_DTYPES, check_bias, check_operands, empty_product, f32_vector
 from .dispatch import kernel_module
 from .heuristics import sm120a
 from .quant.formats import FP4_DTYPE, MX_BLOCK, NVFP4_BLOCK
@@ -21,9 +21,9 @@ from .quant.scale_layout import pack_block_scales_nv
 
 E8M0 = torch.float8_e8m0fnu
 FP8 = (torch.float8_e4m3fn, torch.float8_e5m2)
-# 16-byte TMA rows: K spans whole 16-byte chunks of FP8 (16 values) and FP4 (32 values), so 32
-# serves every format; N spans 16 bytes of the widest output (float32).
-K_MULTIPLE, N_MULTIPLE = 32, 16
+# MX scales cover 32 values of K, and 16-byte TMA rows hold 32 FP4 values: K a multiple of 32 in
+# every format (NVFP4's 16-blocks included).
+K_MULTIPLE = 32
 
 
 def packed_scale_count(rows: int, blocks: int) -> int:
@@ -33,20 +33,10 @@ def packed_scale_count(rows: int, blocks: int) -> int:
 
 def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, int]:
     """M, N and K (in values: twice the bytes for FP4) of A (M, K) row-major and B (K, N) column-major."""
-    checks.check_cuda(op, "A", A)
-    checks.check_cuda(op, "B", B)
-    checks.check_same_device(op, A=A, B=B)
-    checks.check_dtype(op, "A", A, operands)
-    checks.check_dtype(op, "B", B, operands)
-    M, N, K = checks.check_matmul_shapes(op, A, B)
-    checks.check_row_major(op, "A", A)
-    checks.check_col_major(op, "B", B)
-    K *= 2 if A.dtype == FP4_DTYPE else 1
-    checks.check_multiple(op, "N (B.shape[1])", N, N_MULTIPLE)
-    checks.check_multiple(op, "K (values along A's rows)", K, K_MULTIPLE)
-    check_aligned_start(op, "A", A)
-    check_aligned_start(op, "B", B)
-    return M, N, K
+    if A.dtype == FP4_DTYPE:  # 16 bytes of packed pairs are 32 values of K
+        M, N, K = check_operands(op, A, B, operands, "A.shape[1] (K/2: two FP4 values a byte)")
+        return M, N, 2 * K
+    return check_operands(op, A, B, operands, k_multiple=K_MULTIPLE)
 
 
 def _check_block_scales(op: str, name: str, scale: Tensor, shape: tuple[int, int], dtype: torch.dtype, like: Tensor):

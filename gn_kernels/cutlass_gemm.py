@@ -12,44 +12,22 @@ import torch
 from torch import Tensor
 
 from . import checks
-from ._cutlass_args import OUT_DTYPES, check_aligned_start, check_bias, empty_product, f32_vector
+from ._cutlass_args import OUT_DTYPES, check_aligned_start, check_bias, check_operands, empty_product, f32_vector
 from .cutlass_block_scaled import run_block_scaled, unit_scale_factors
 from .dispatch import check_backend, kernel_family, kernel_module
 from . import heuristics
 from .heuristics import mma_sync, sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
 FP8_OPERANDS = (torch.float8_e4m3fn, torch.float8_e5m2)
-# TMA moves 16-byte rows: K must span a whole number of 16-byte FP8 chunks and
-# N a whole number of 16-byte chunks of the widest output (float32). 16 keeps
-# one rule for every output dtype.
-FP8_NK_MULTIPLE = 16
 
 
 def _check_fp8_mm(op: str, A: Tensor, B: Tensor, out_dtype: torch.dtype, operands=FP8_OPERANDS,
                   backend: str | None = None) -> tuple[int, int, int]:
     check_backend(op, backend)
-    M, N, K = _check_operands(op, A, B, operands)
+    M, N, K = check_operands(op, A, B, operands)
     if A.dtype == B.dtype == torch.float8_e5m2:
         raise TypeError(f"{op}: A and B cannot both be float8_e5m2 (E5M2 pairs with E4M3, in either order)")
     checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
-    return M, N, K
-
-
-def _check_operands(op: str, A: Tensor, B: Tensor, operands, k_what: str = "K (A.shape[1])") -> tuple[int, int, int]:
-    """One-byte operands: A (M, K) row-major, B (K, N) column-major, on one CUDA device, TMA-aligned
-    (16-byte rows and starts, which cp.async needs as well). Returns M, N and A.shape[1]."""
-    checks.check_cuda(op, "A", A)
-    checks.check_cuda(op, "B", B)
-    checks.check_same_device(op, A=A, B=B)
-    checks.check_dtype(op, "A", A, operands)
-    checks.check_dtype(op, "B", B, operands)
-    M, N, K = checks.check_matmul_shapes(op, A, B)
-    checks.check_row_major(op, "A", A)
-    checks.check_col_major(op, "B", B)
-    checks.check_multiple(op, "N (B.shape[1])", N, FP8_NK_MULTIPLE)
-    checks.check_multiple(op, k_what, K, FP8_NK_MULTIPLE)
-    check_aligned_start(op, "A", A)
-    check_aligned_start(op, "B", B)
     return M, N, K
 
 
@@ -72,7 +50,7 @@ def _check_scale(op: str, name: str, scale: Tensor, vector_shape: tuple[int, int
 
 def _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, int8=False, backend=None):
     if int8:
-        M, N, K = _check_operands(op, A, B, [torch.int8])
+        M, N, K = check_operands(op, A, B, [torch.int8])
         checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     else:
         M, N, K = _check_fp8_mm(op, A, B, out_dtype, backend=backend)
@@ -195,7 +173,7 @@ def _run_int8(op, A, B, scale_A, scale_B, bias, out_dtype, config=None, max_swiz
 
 
 def _check_int8_mm(op: str, A: Tensor, B: Tensor) -> tuple[int, int, int]:
-    return _check_operands(op, A, B, [torch.int8])
+    return check_operands(op, A, B, [torch.int8])
 
 
 @torch.library.custom_op("gn_kernels::cutlass_int8_mm", mutates_args=())
@@ -258,7 +236,7 @@ BLOCK = 128  # DeepSeek-V3's blocks: 1x128 along K for A, 128x128 for B
 
 
 def _check_block_scaled(op, A, B, scale_A, scale_B, bias, out_dtype) -> tuple[int, int, int]:
-    M, N, K = _check_operands(op, A, B, [torch.float8_e4m3fn])
+    M, N, K = check_operands(op, A, B, [torch.float8_e4m3fn])
     checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     checks.check_multiple(op, "N (B.shape[1])", N, BLOCK)
     checks.check_multiple(op, "K (A.shape[1])", K, BLOCK)
@@ -329,7 +307,7 @@ INT4_K = "A.shape[1] (K/2: two INT4 values a byte)"
 
 
 def _check_int4(op, A, B) -> tuple[int, int]:
-    M, N, _ = _check_operands(op, A, B, [torch.int8], k_what=INT4_K)
+    M, N, _ = check_operands(op, A, B, [torch.int8], k_what=INT4_K)
     return M, N
 
 
