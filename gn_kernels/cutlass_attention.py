@@ -31,7 +31,9 @@ def _check_rows(op: str, name: str, t: Tensor) -> None:
     checks.check_cuda(op, name, t)
     checks.check_ndim(op, name, t, 4)
     size = t.element_size()
-    if t.stride(-1) != 1 or any(s * size % 16 for s in t.stride()[:3]) or t.storage_offset() * size % 16:
+    # A dimension of size 1 is never stepped along, whatever its stride.
+    steps = [s for s, n in zip(t.stride()[:3], t.shape[:3]) if n > 1]
+    if t.stride(-1) != 1 or any(s * size % 16 for s in steps) or t.storage_offset() * size % 16:
         raise ValueError(f"{op}: {name} must have a contiguous last dimension and rows starting on 16-byte "
                          f"boundaries; got strides {t.stride()} and storage offset {t.storage_offset()}")
 
