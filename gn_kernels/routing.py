@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from . import cutlass_gemm, triton_block_scaled, triton_gemm
+from . import cutlass_block_scaled, cutlass_gemm, triton_block_scaled, triton_gemm
 from .dispatch import KernelUnavailableError, kernel_module
 
 FP8 = (torch.float8_e4m3fn, torch.float8_e5m2)
@@ -75,6 +75,30 @@ def _cutlass_block():
     return op, check, run
 
 
+def _cutlass_block_format(fmt: str):
+    """The SM120a MXFP8, MXFP4 or NVFP4 GEMM; MX takes no output scale, NVFP4 needs one."""
+    op = f"cutlass_{fmt}_mm"
+    fn = getattr(cutlass_block_scaled, op)
+
+    def check(A, B, sA, sB, bias, out_dtype, output_scale):
+        if fmt == "nvfp4":
+            if output_scale is None:
+                raise ValueError(f"{op} needs output_scale")
+            cutlass_block_scaled._check_nvfp4(op, A, B, sA, sB, output_scale, bias, out_dtype)
+            return
+        if output_scale is not None:
+            raise ValueError(f"{op} takes no output_scale")
+        operands, block = (cutlass_block_scaled.FP8, 32) if fmt == "mxfp8" else ([cutlass_block_scaled.FP4_DTYPE], 32)
+        cutlass_block_scaled._check(op, A, B, sA, sB, bias, out_dtype, operands, block, cutlass_block_scaled.E8M0)
+
+    def run(A, B, sA, sB, bias, out_dtype, fast, output_scale):
+        if fmt == "nvfp4":
+            return fn(A, B, sA, sB, output_scale, bias, out_dtype)
+        return fn(A, B, sA, sB, bias, out_dtype)
+
+    return op, check, run
+
+
 def _triton_scaled():
     def check(A, B, sA, sB, bias, out_dtype, output_scale):
         triton_gemm._check_scaled("triton_scaled_mm", A, B, sA, sB, out_dtype, bias)
@@ -105,7 +129,8 @@ def _mx_format(A: Tensor) -> str:
 # FP8 0.97x cuBLAS at M >= 512 and 1.19x at M <= 16, Triton 0.93x and 1.13x; CUTLASS row-scaled int8
 # 1.71x torch._int_mm at M >= 512, Triton 1.37x; CUTLASS block-scaled FP8 0.89x cuBLAS's block-wise,
 # Triton's tile-wise 0.65x cuBLAS row-wise. The Triton routes take what CUTLASS refuses (odd N or K,
-# other layouts, GPUs without an SM90a build, CPU tensors under TRITON_INTERPRET=1).
+# other layouts, GPUs without an SM90a build, CPU tensors under TRITON_INTERPRET=1). The SM120a MX
+# and NV routes come first by the same rule, unmeasured: no SM120 GPU has run them yet.
 ROUTES: list[Route] = [
     Route("tensor", "fp8", "cutlass", *_cutlass_row(int8=False)),
     Route("tensor", "fp8", "triton", *_triton_scaled()),
@@ -118,8 +143,11 @@ ROUTES: list[Route] = [
     Route("block", "fp8", "cutlass", *_cutlass_block()),
     Route("block", "fp8", "triton", *_triton_scaled()),
     Route("block", "int8", "triton", *_triton_scaled()),
+    Route("mx", "fp8", "cutlass", *_cutlass_block_format("mxfp8")),
     Route("mx", "fp8", "triton", *_triton_block(_mx_format)),
+    Route("mx", "fp4", "cutlass", *_cutlass_block_format("mxfp4")),
     Route("mx", "fp4", "triton", *_triton_block(_mx_format)),
+    Route("nv", "fp4", "cutlass", *_cutlass_block_format("nvfp4")),
     Route("nv", "fp4", "triton", *_triton_block(lambda A: "nvfp4")),
 ]
 
