@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from . import checks
-from ._cutlass_args import OUT_DTYPES, check_aligned_start, check_bias, check_operands, empty_product, f32_vector
+from ._cutlass_args import OUT_DTYPES, check_bias, check_operands, empty_product, f32_vector
 from .cutlass_block_scaled import run_block_scaled, unit_scale_factors
 from .dispatch import check_backend, kernel_family, kernel_module
 from . import heuristics

@@ -173,7 +173,8 @@ def granularity(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor) -> str:
                      "tensor-wise, row-wise, block-wise nor MX/NV block scales; see gn_kernels.routing")
 
 
-def _operands(A: Tensor) -> str:
+def operand_kind(A: Tensor) -> str:
+    """fp8, int8 or fp4: the operand type the routes are keyed by."""
     if A.dtype in FP8:
         return "fp8"
     return "int8" if A.dtype == torch.int8 else "fp4"
@@ -203,7 +204,7 @@ def _unavailable(route: Route, A: Tensor) -> str | None:
 def _consider(A, B, scale_A, scale_B, bias, out_dtype, output_scale, backend) -> tuple[Route | None, list[str]]:
     if backend not in BACKENDS:
         raise ValueError(f"scaled_mm: backend must be one of {list(BACKENDS)}; got {backend!r}")
-    kind, operands = granularity(A, B, scale_A, scale_B), _operands(A)
+    kind, operands = granularity(A, B, scale_A, scale_B), operand_kind(A)
     lines = [f"granularity {kind}, {operands} operands {tuple(A.shape)} @ {tuple(B.shape)}"]
     for route in ROUTES:
         if (route.granularity, route.operands) != (kind, operands) or backend not in ("auto", route.backend):
