@@ -1,11 +1,12 @@
-"""TFLOPS of the Triton attention kernels and the SM80 INT8 one (attn_int8_qk) beside F.scaled_dot_product_attention's flash and cuDNN
-backends (bfloat16), measured in the same run, non-causal and causal.
+"""TFLOPS of the Triton attention kernels and the mma.sync ones (attn_int8_qk, attn_int8, attn_mxfp8_qk) beside
+F.scaled_dot_product_attention's flash and cuDNN backends (bfloat16), measured in the same run, non-causal and causal.
 
     python benchmark_attn.py --json benchmarks/results/h100_sxm_attn.json
 
 Each output is checked first (one batch and head, against the float64 attention of the
 dequantized inputs, gn_kernels.testing.check_attention). Quantized q and k carry per-token
-scales as a quantizer makes them (amax / 127 for int8, amax / 448 for FP8).
+scales as a quantizer makes them (amax / 127 for int8, amax / 448 for FP8); MXFP8 ones come from
+quantize_mx.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import gn_kernels
 from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, time_us
 from gn_kernels.heuristics.triton_attention import AttnConfig
-from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
+from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, MMA_SYNC_FP8_PER_BLOCK, check_attention
 
 QMAX = {torch.int8: 127.0, torch.float8_e4m3fn: 448.0}
 
@@ -64,6 +65,12 @@ def kernels(sweep: bool = False) -> dict:
         return (lambda: gn_kernels.attn_int8(qq, kq, vq, sq, sk, sv, causal),
                 dict(q=qq, k=kq, v=vq, scale_q=sq, scale_k=sk, scale_v=sv, p_step=1 / 255))
 
+    def mxfp8(q, k, v, causal):
+        (qq, sq), (kq, sk) = (gn_kernels.quant.quantize_mx(t, torch.float8_e4m3fn) for t in (q, k))
+        deq = gn_kernels.quant.dequantize_mx
+        return (lambda: gn_kernels.attn_mxfp8_qk(qq, kq, v, sq, sk, causal),
+                dict(q=deq(qq, sq), k=deq(kq, sk), v=v))
+
     def plain(fn):
         return lambda q, k, v, causal: (lambda: fn(q, k, v, causal), dict(q=q, k=k, v=v))
 
@@ -87,6 +94,7 @@ def kernels(sweep: bool = False) -> dict:
                                        False),
         "attn_int8_qk": (scaled(gn_kernels.attn_int8_qk, torch.int8), INT32_ACC, False),
         "attn_int8": (int8_v, INT32_ACC, False),
+        "attn_mxfp8_qk": (mxfp8, MMA_SYNC_FP8_PER_BLOCK, False),
     }
 
 

@@ -12,7 +12,7 @@ from .cutlass_gemm import (
     cutlass_row_scaled_int4_mm,
     cutlass_row_scaled_int8_mm,
 )
-from .cutlass_attention import attn_int8, attn_int8_qk
+from .cutlass_attention import attn_int8, attn_int8_qk, attn_mxfp8_qk
 from .cutlass_block_scaled import cutlass_mxfp4_mm, cutlass_mxfp8_mm, cutlass_nvfp4_mm
 from .dispatch import KernelUnavailableError
 from .routing import explain, scaled_mm
@@ -29,6 +29,7 @@ __all__ = [
     "KernelUnavailableError",
     "attn_int8",
     "attn_int8_qk",
+    "attn_mxfp8_qk",
     "cutlass_block_scaled_fp8_mm",
     "cutlass_fp8_mm",
     "cutlass_int4_mm",

@@ -27,6 +27,7 @@ OP_FAMILIES: dict[str, tuple[str, ...]] = {
     "cutlass_row_scaled_int4_mm": ("80",),
     "attn_int8_qk": ("80",),
     "attn_int8": ("80",),
+    "attn_mxfp8_qk": ("89", "120a"),
     "cutlass_int8_mm": ("90a",),
     "cutlass_row_scaled_int8_mm": ("90a",),
     "cutlass_block_scaled_fp8_mm": ("90a",),

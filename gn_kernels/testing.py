@@ -97,6 +97,9 @@ HOPPER_FP8_FAST = Accumulation("hopper fp8, fast accumulation", "fp8_fast")
 # instructions) accumulates apart and is then added into float32. The per-instruction error is
 # taken as Hopper's: the SM89 kernels run on Hopper's tensor cores in this project's tests.
 MMA_SYNC_FP8_STAGED = Accumulation("mma.sync fp8, staged every 64 K", "fp8_promoted", promotion_k=64)
+# MXFP8 attention scores: each 32-deep block (one instruction) is scaled apart and added in float32.
+MMA_SYNC_FP8_PER_BLOCK = Accumulation("mma.sync fp8, one 32-deep MX block per float32 add", "fp8_promoted",
+                                      promotion_k=32)
 
 
 def reference_mm(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor]:
@@ -190,8 +193,9 @@ def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, 
     """Compare a flash-attention output with the float64 attention of the dequantized inputs.
 
     The bound per output element, with P = softmax(S) of the exact scores S (natural-log units):
-    the kernel's scores err by at most delta_ij = e_qk(D) * |S|_ij + 4u |S_ij| (|S| from |q| |k|,
-    e_qk the QK product's accumulation bound, 4u the scale roundings), so each p_j is off by a
+    the kernel's scores err by at most delta_ij = (e_qk(D) + 4u) * |S|_ij (|S| from |q| |k|, e_qk
+    the QK product's accumulation bound, 4u the float32 roundings of the scales, applied to the
+    whole sum or, for block scales, to each block's part of it), so each p_j is off by a
     factor within exp(+-2 max_j delta_ij); add p's rounding to v's dtype (u_v), the exp2
     approximation and the float32 sums over len_kv (gamma(L)). A relative error e on each p_j moves
     the normalized output by at most 2e/(1-e) * sum_j p_j |v_j|; the output cast adds u_out |ref|.
@@ -215,7 +219,7 @@ def check_attention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, causal: bool, 
     p = torch.softmax(s.masked_fill(~keep, -math.inf), -1)
     ref, abs_pv = p @ v64, p @ v64.abs()
     u32 = UNIT_ROUNDOFF[torch.float32]
-    delta = torch.where(keep, qk_acc.relative_error(D) * abs_s + 4 * u32 * s.abs(), 0).amax(-1, keepdim=True)
+    delta = torch.where(keep, (qk_acc.relative_error(D) + 4 * u32) * abs_s, 0).amax(-1, keepdim=True)
     u_p = 0.0 if p_step else UNIT_ROUNDOFF[v.dtype]
     e = torch.expm1(2 * delta) + u_p + EXP2_ROUNDOFF + _gamma(k.shape[2], u32)
     u_out = UNIT_ROUNDOFF[out.dtype]

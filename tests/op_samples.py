@@ -190,6 +190,18 @@ def attn_int8(device):
             (q, k, v8, sq, sk, torch.rand(1, 2, 128, device=device) / 127)]
 
 
+def attn_mxfp8_qk(device):
+    def tokens(L, dtype=FP8):
+        x = torch.randn(1, 2, L, 128, device=device)
+        scales = torch.randint(120, 130, (1, 2, L, 4), dtype=torch.uint8, device=device)
+        return x.to(dtype), scales.view(torch.float8_e8m0fnu)
+
+    (q, sq), (k, sk) = tokens(70), tokens(33)
+    v = torch.randn(1, 2, 33, 128, device=device, dtype=torch.bfloat16)
+    (q5, sq5), (k5, sk5) = tokens(5, torch.float8_e5m2), tokens(33, torch.float8_e5m2)
+    return [(q, k, v, sq, sk, True), (q5, k5, v, sq5, sk5, False, "89")]
+
+
 SAMPLES = {
     "gn_kernels::cutlass_fp8_mm": cutlass_fp8_mm,
     "gn_kernels::cutlass_row_scaled_fp8_mm": cutlass_row_scaled_fp8_mm,
@@ -197,6 +209,7 @@ SAMPLES = {
     "gn_kernels::cutlass_int4_mm": cutlass_int4_mm,
     "gn_kernels::attn_int8_qk": attn_int8_qk,
     "gn_kernels::attn_int8": attn_int8,
+    "gn_kernels::attn_mxfp8_qk": attn_mxfp8_qk,
     "gn_kernels::cutlass_mxfp8_mm": cutlass_mxfp8_mm,
     "gn_kernels::cutlass_mxfp4_mm": cutlass_mxfp4_mm,
     "gn_kernels::cutlass_nvfp4_mm": cutlass_nvfp4_mm,

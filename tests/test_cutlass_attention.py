@@ -1,14 +1,16 @@
-"""SM80 INT8 attention (attn_int8_qk, attn_int8): checks and fake kernel on the CPU; on a GPU (the H100
-runs it through PTX), against the float64 attention of the dequantized inputs, which is what
-F.scaled_dot_product_attention computes on them, within the bound gn_kernels.testing derives."""
+"""mma.sync attentions (SM80 attn_int8_qk and attn_int8, SM89/SM120a attn_mxfp8_qk): checks and fake
+kernels on the CPU; on a GPU (the H100 runs the SM80 and SM89 builds through PTX), against the
+float64 attention of the dequantized inputs, which is what F.scaled_dot_product_attention computes
+on them, within the bound gn_kernels.testing derives."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from gn_kernels import attn_int8, attn_int8_qk, quant
-from gn_kernels.testing import INT32_ACC, check_attention
+from gn_kernels import attn_int8, attn_int8_qk, attn_mxfp8_qk, quant
+from gn_kernels.dispatch import KernelUnavailableError
+from gn_kernels.testing import INT32_ACC, MMA_SYNC_FP8_PER_BLOCK, check_attention
 from kernels import fake_cuda, require_op
 
 
@@ -152,3 +154,133 @@ def test_bad_scales_and_layouts_raise_clear_errors():
         wide = fake_cuda(1, 2, 16, 256, dtype=torch.int8)[..., ::2]
         with pytest.raises(ValueError, match=r"K must have a contiguous last dimension"):
             attn_int8_qk(q, wide, v, sq, sk)
+
+
+# ---- MXFP8 (attn_mxfp8_qk) ----------------------------------------------------------------------
+
+FP8 = [torch.float8_e4m3fn, torch.float8_e5m2]
+
+
+def _mx_tokens(B, H, L, dtype, spread=0):
+    """MXFP8 tokens and their E8M0 scales from quantize_mx; ``spread`` scales each 32-channel block
+    by its own power of two in [2**-spread, 2**spread], so that every block gets a different scale."""
+    x = torch.randn(B, H, L, 128, device="cuda")
+    if spread:
+        x *= torch.exp2(torch.randint(-spread, spread + 1, (B, H, L, 4), device="cuda")).repeat_interleave(32, -1)
+    return quant.quantize_mx(x, dtype)
+
+
+def _check_mx(out, q, sq, k, sk, v, causal):
+    q_deq, k_deq = quant.dequantize_mx(q, sq), quant.dequantize_mx(k, sk)  # exact in float32
+    result = check_attention(out, q_deq, k_deq, v, causal, MMA_SYNC_FP8_PER_BLOCK)
+    assert result.ok, str(result)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", FP8, ids=["e4m3", "e5m2"])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("Lq,Lk", [(1, 1), (7, 33), (64, 64), (130, 200), (257, 129)])
+def test_mxfp8_matches_reference(Lq, Lk, causal, dtype):
+    require_op("attn_mxfp8_qk")
+    torch.manual_seed(Lq * 1000 + Lk + 2)
+    (q, sq), (k, sk) = _mx_tokens(2, 3, Lq, dtype, spread=6), _mx_tokens(2, 3, Lk, dtype, spread=6)
+    v = torch.randn(2, 3, Lk, 128, device="cuda", dtype=torch.bfloat16)
+    _check_mx(attn_mxfp8_qk(q, k, v, sq, sk, causal), q, sq, k, sk, v, causal)
+
+
+@pytest.mark.gpu
+def test_mxfp8_bound_catches_block_scales_out_of_order():
+    # Each block's scale must meet its own block: the check, given K's scales with two blocks
+    # swapped, must reject the kernel's output.
+    require_op("attn_mxfp8_qk")
+    torch.manual_seed(4)
+    (q, sq), (k, sk) = _mx_tokens(1, 2, 64, FP8[0], spread=6), _mx_tokens(1, 2, 256, FP8[0], spread=6)
+    v = torch.randn(1, 2, 256, 128, device="cuda", dtype=torch.bfloat16)
+    out = attn_mxfp8_qk(q, k, v, sq, sk)
+    swapped = sk[..., [1, 0, 2, 3]].contiguous()
+    k_deq = quant.dequantize_mx(k, swapped)
+    assert not check_attention(out, quant.dequantize_mx(q, sq), k_deq, v, False, MMA_SYNC_FP8_PER_BLOCK).ok
+
+
+@pytest.mark.gpu
+def test_mxfp8_zero_tokens_and_the_smallest_scale():
+    # All-zero tokens (their scale is whatever quantize_mx gives a zero block) and keys scaled by
+    # the smallest E8M0 value, the subnormal 2**-127, which the kernel must decode exactly.
+    require_op("attn_mxfp8_qk")
+    torch.manual_seed(5)
+    (q, sq), (k, sk) = _mx_tokens(1, 2, 40, FP8[0]), _mx_tokens(1, 2, 90, FP8[0])
+    q[:, :, :3] = 0
+    k[:, :, 10:20] = 0
+    sk_codes = sk.view(torch.uint8)
+    sk_codes[:, :, 30] = 0  # 2**-127: these keys score about 0
+    v = torch.randn(1, 2, 90, 128, device="cuda", dtype=torch.bfloat16)
+    for causal in (False, True):
+        _check_mx(attn_mxfp8_qk(q, k, v, sq, sk, causal), q, sq, k, sk, v, causal)
+
+
+@pytest.mark.gpu
+def test_mxfp8_nan_scale_makes_the_rows_that_see_it_nan():
+    require_op("attn_mxfp8_qk")
+    torch.manual_seed(6)
+    (q, sq), (k, sk) = _mx_tokens(1, 2, 70, FP8[0]), _mx_tokens(1, 2, 70, FP8[0])
+    sk.view(torch.uint8)[0, 0, 5, 2] = 255  # E8M0 NaN on key 5 of head 0
+    v = torch.randn(1, 2, 70, 128, device="cuda", dtype=torch.bfloat16)
+    out = attn_mxfp8_qk(q, k, v, sq, sk)
+    assert out[0, 0].isnan().all() and out[0, 1].isfinite().all()
+    rows_nan = attn_mxfp8_qk(q, k, v, sq, sk, True)[0, 0].isnan().all(-1)
+    assert not rows_nan[:5].any() and rows_nan[5:].all()
+
+
+@pytest.mark.gpu
+def test_mxfp8_quantized_heads_view():
+    # (batch, len, heads, D) storage viewed as (batch, heads, len, D), scales likewise strided.
+    require_op("attn_mxfp8_qk")
+    torch.manual_seed(7)
+    qx, sx = quant.quantize_mx(torch.randn(2, 150, 4, 128, device="cuda"), FP8[0])
+    q, sq = qx.transpose(1, 2), sx.transpose(1, 2)
+    v = torch.randn(2, 150, 4, 128, device="cuda", dtype=torch.bfloat16).transpose(1, 2)
+    _check_mx(attn_mxfp8_qk(q, q, v, sq, sq, True), q, sq, q, sq, v, True)
+
+
+@pytest.mark.gpu
+def test_mxfp8_backend_choice():
+    require_op("attn_mxfp8_qk", "89")
+    (q, sq), (k, sk) = _mx_tokens(1, 1, 16, FP8[0]), _mx_tokens(1, 1, 16, FP8[0])
+    v = torch.randn(1, 1, 16, 128, device="cuda", dtype=torch.bfloat16)
+    assert torch.equal(attn_mxfp8_qk(q, k, v, sq, sk, backend="89"), attn_mxfp8_qk(q, k, v, sq, sk, backend="89"))
+    if torch.cuda.get_device_capability() != (12, 0):
+        with pytest.raises(KernelUnavailableError, match=r"attn_mxfp8_qk: no kernel runs on compute capability"):
+            attn_mxfp8_qk(q, k, v, sq, sk, backend="120a")
+
+
+def _fake_mx(Lq=8, Lk=16, qd=torch.float8_e4m3fn, kd=torch.float8_e4m3fn, sd=torch.float8_e8m0fnu, blocks=4):
+    return (fake_cuda(1, 2, Lq, 128, dtype=qd), fake_cuda(1, 2, Lk, 128, dtype=kd),
+            fake_cuda(1, 2, Lk, 128, dtype=torch.bfloat16), fake_cuda(1, 2, Lq, blocks, dtype=sd),
+            fake_cuda(1, 2, Lk, blocks, dtype=sd))
+
+
+def test_mxfp8_fake_gives_bfloat16_like_q():
+    with FakeTensorMode():
+        out = attn_mxfp8_qk(*_fake_mx(Lq=0), True)
+        assert out.shape == (1, 2, 0, 128) and out.dtype == torch.bfloat16
+        assert attn_mxfp8_qk(*_fake_mx(qd=torch.float8_e5m2, kd=torch.float8_e5m2)).shape == (1, 2, 8, 128)
+
+
+BAD_MX = [
+    ("int8 q", dict(qd=torch.int8, kd=torch.int8), TypeError, r"Q must have dtype float8_e4m3fn, float8_e5m2; got int8"),
+    ("mixed q and k", dict(kd=torch.float8_e5m2), TypeError, r"K must have dtype float8_e4m3fn; got float8_e5m2"),
+    ("float32 scales", dict(sd=torch.float32), TypeError, r"scale_Q must have dtype float8_e8m0fnu"),
+    ("one scale per token", dict(blocks=1), ValueError, r"scale_Q must be a float8_e8m0fnu \(batch, heads, len, 4\)"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_MX, ids=[c[0] for c in BAD_MX])
+def test_mxfp8_bad_input_raises_clear_error(case):
+    _, kwargs, error, pattern = case
+    with FakeTensorMode(), pytest.raises(error, match=pattern):
+        attn_mxfp8_qk(*_fake_mx(**kwargs))
+
+
+def test_mxfp8_backend_must_be_a_family_that_has_it():
+    with FakeTensorMode(), pytest.raises(ValueError, match=r"backend must be 'auto' or one of \['89', '120a'\]"):
+        attn_mxfp8_qk(*_fake_mx(), backend="80")

@@ -11,4 +11,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "<format>_<out>_<config> of every instantiated block-scaled GEMM");
   m.def("scale_factor_offsets", &gn_kernels::sm120a::scale_factor_offsets,
         "offsets at which the kernels read each (row, K block) scale, from CUTLASS's layout");
+  m.def("attn_mxfp8_qk", &gn_kernels::sm120a::attn_mxfp8_qk,
+        "attention forward with MXFP8 q and k (E8M0 scales per 32 channels) and bfloat16 v, "
+        "head dim 128, into a preallocated out");
 }

@@ -9,4 +9,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "preallocated out, by the named tile configuration");
   m.def("fp8_gemm_instances", &gn_kernels::sm89::fp8_gemm_instances,
         "<out>_<acc>_<a>_<b>_<config> of every instantiated FP8 GEMM");
+  m.def("attn_mxfp8_qk", &gn_kernels::sm89::attn_mxfp8_qk,
+        "attention forward with MXFP8 q and k (E8M0 scales per 32 channels) and bfloat16 v, "
+        "head dim 128, into a preallocated out");
 }

@@ -24,4 +24,11 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
 // "<out>_<acc>_<a>_<b>_<config>" of every instantiated kernel.
 std::vector<std::string> fp8_gemm_instances();
 
+// Attention forward, head dim 128, with MXFP8 q and k (B, H, L, 128), both E4M3 or both E5M2,
+// and their E8M0 scales (B, H, L, 4), one per 32 channels; v and out bfloat16. Scores are the
+// sums over the four channel blocks of (q_blk . k_blk) * 2^(eq - 127) * 2^(ek - 127), scaled by
+// 1/sqrt(128); causal lets query i see keys j <= i.
+void attn_mxfp8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& scale_q,
+                   const at::Tensor& scale_k, const at::Tensor& out, bool causal);
+
 }  // namespace gn_kernels::sm89
