@@ -39,24 +39,48 @@ def _check_operands(op: str, A: Tensor, B: Tensor, operands) -> tuple[int, int, 
     return check_operands(op, A, B, operands, k_multiple=K_MULTIPLE)
 
 
-def _check_block_scales(op: str, name: str, scale: Tensor, shape: tuple[int, int], dtype: torch.dtype, like: Tensor):
-    """(rows, K/block) scales (scale_B given transposed, (K/block, N)), or 1-D already packed."""
+def _check_block_scales(op: str, name: str, scale: Tensor, shape: tuple[int, int], dtype: torch.dtype, like: Tensor,
+                        transposed: bool = False):
+    """(rows, K/block) scales, or (K/block, rows) when ``transposed`` (scale_B), or 1-D already packed."""
     checks.check_cuda(op, name, scale)
     checks.check_same_device(op, A=like, **{name: scale})
     checks.check_dtype(op, name, scale, [dtype])
-    rows, blocks = (shape[1], shape[0]) if name == "scale_B" else shape
+    rows, blocks = (shape[1], shape[0]) if transposed else shape
     packed = packed_scale_count(rows, blocks)
     if tuple(scale.shape) != shape and tuple(scale.shape) != (packed,):
         raise ValueError(f"{op}: {name} must have shape {shape}, or ({packed},) already packed by "
                          f"pack_block_scales_nv; got {tuple(scale.shape)}")
 
 
-def _check(op, A, B, scale_A, scale_B, bias, out_dtype, operands, block, scale_dtype) -> tuple[int, int, int]:
+# format -> (operand dtypes, values of K per block scale, block scale dtype)
+FORMATS = {
+    "mxfp8": (FP8, MX_BLOCK, E8M0),
+    "mxfp4": ((FP4_DTYPE,), MX_BLOCK, E8M0),
+    "nvfp4": ((FP4_DTYPE,), NVFP4_BLOCK, torch.float8_e4m3fn),
+}
+
+
+def check_block_scaled(fmt: str, A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, bias: Tensor | None,
+                       out_dtype: torch.dtype, output_scale: Tensor | None = None) -> tuple[int, int, int]:
+    """Every check of ``cutlass_<fmt>_mm``'s arguments (NVFP4 needs output_scale, MX takes none); M, N, K."""
+    op = f"cutlass_{fmt}_mm"
+    operands, block, scale_dtype = FORMATS[fmt]
     M, N, K = _check_operands(op, A, B, operands)
     checks.check_out_dtype(op, out_dtype, OUT_DTYPES)
     _check_block_scales(op, "scale_A", scale_A, (M, K // block), scale_dtype, A)
-    _check_block_scales(op, "scale_B", scale_B, (K // block, N), scale_dtype, A)
+    _check_block_scales(op, "scale_B", scale_B, (K // block, N), scale_dtype, A, transposed=True)
     check_bias(op, A, bias, N)
+    if fmt != "nvfp4":
+        if output_scale is not None:
+            raise ValueError(f"{op} takes no output_scale")
+        return M, N, K
+    if output_scale is None:
+        raise ValueError(f"{op} needs output_scale")
+    checks.check_cuda(op, "output_scale", output_scale)
+    checks.check_dtype(op, "output_scale", output_scale, [torch.float32])
+    if output_scale.numel() != 1:
+        raise ValueError(f"{op}: output_scale must hold one value (tensor_scale_A * tensor_scale_B); "
+                         f"got shape {tuple(output_scale.shape)}")
     return M, N, K
 
 
@@ -67,11 +91,27 @@ def scale_factors(scale_A: Tensor, scale_B: Tensor) -> tuple[Tensor, Tensor]:
     return sfa.contiguous(), sfb.contiguous()
 
 
+# Per device, the longest run of unit scales asked for so far; callers take a prefix and only read it.
+_UNIT_SCALES: dict[torch.device, Tensor] = {}
+
+
+def _unit_scales(count: int, device: torch.device) -> Tensor:
+    ones = _UNIT_SCALES.get(device)
+    if ones is not None and ones.numel() >= count:
+        return ones[:count]
+    ones = torch.full((count,), 127, dtype=torch.uint8, device=device)
+    # Made while a CUDA graph is captured, the fill would only run at replay: such a buffer serves
+    # that call alone and is not kept.
+    if device.type != "cuda" or not torch.cuda.is_current_stream_capturing():
+        _UNIT_SCALES[device] = ones
+    return ones
+
+
 def unit_scale_factors(M: int, N: int, K: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """E8M0 scales of 1 (byte 127) for every 32 of K: FP8 GEMMs run on the MXFP8 kernels with them."""
+    """E8M0 scales of 1 (byte 127) for every 32 of K: FP8 GEMMs run on the MXFP8 kernels with them.
+    Shared between calls (one buffer per device), so they are not filled again on every GEMM."""
     blocks = -(-K // MX_BLOCK)
-    ones = [torch.full((packed_scale_count(rows, blocks),), 127, dtype=torch.uint8, device=device) for rows in (M, N)]
-    return ones[0], ones[1]
+    return _unit_scales(packed_scale_count(M, blocks), device), _unit_scales(packed_scale_count(N, blocks), device)
 
 
 def run_block_scaled(op, A, B, sfa, sfb, scale_A, scale_B, bias, out_dtype, fmt) -> Tensor:
@@ -100,13 +140,13 @@ def cutlass_mxfp8_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, bia
     scale_B (K/32, N) float8_e8m0fnu, or packed (see the module docstring). Any M; N a multiple
     of 16 and K of 32; bias (N,) bfloat16, float16 or float32.
     """
-    _check("cutlass_mxfp8_mm", A, B, scale_A, scale_B, bias, out_dtype, FP8, MX_BLOCK, E8M0)
+    check_block_scaled("mxfp8", A, B, scale_A, scale_B, bias, out_dtype)
     return _run("cutlass_mxfp8_mm", A, B, scale_A, scale_B, bias, out_dtype, "mxfp8")
 
 
 @cutlass_mxfp8_mm.register_fake
 def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
-    M, N, _ = _check("cutlass_mxfp8_mm", A, B, scale_A, scale_B, bias, out_dtype, FP8, MX_BLOCK, E8M0)
+    M, N, _ = check_block_scaled("mxfp8", A, B, scale_A, scale_B, bias, out_dtype)
     return A.new_empty((M, N), dtype=out_dtype)
 
 
@@ -116,24 +156,14 @@ def cutlass_mxfp4_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, bia
     """MXFP4 A @ B plus bias on SM120a: A (M, K/2) and B (K/2, N) packed E2M1 (``FP4_DTYPE``, as
     quantize_mx makes them), scale_A (M, K/32) and scale_B (K/32, N) float8_e8m0fnu, or packed.
     Any M; N a multiple of 16 and K of 32."""
-    _check("cutlass_mxfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, [FP4_DTYPE], MX_BLOCK, E8M0)
+    check_block_scaled("mxfp4", A, B, scale_A, scale_B, bias, out_dtype)
     return _run("cutlass_mxfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, "mxfp4")
 
 
 @cutlass_mxfp4_mm.register_fake
 def _(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16):
-    M, N, _ = _check("cutlass_mxfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, [FP4_DTYPE], MX_BLOCK, E8M0)
+    M, N, _ = check_block_scaled("mxfp4", A, B, scale_A, scale_B, bias, out_dtype)
     return A.new_empty((M, N), dtype=out_dtype)
-
-
-def _check_nvfp4(op, A, B, scale_A, scale_B, output_scale, bias, out_dtype):
-    shape = _check(op, A, B, scale_A, scale_B, bias, out_dtype, [FP4_DTYPE], NVFP4_BLOCK, torch.float8_e4m3fn)
-    checks.check_cuda(op, "output_scale", output_scale)
-    checks.check_dtype(op, "output_scale", output_scale, [torch.float32])
-    if output_scale.numel() != 1:
-        raise ValueError(f"{op}: output_scale must hold one value (tensor_scale_A * tensor_scale_B); "
-                         f"got shape {tuple(output_scale.shape)}")
-    return shape
 
 
 @torch.library.custom_op("gn_kernels::cutlass_nvfp4_mm", mutates_args=())
@@ -143,11 +173,11 @@ def cutlass_nvfp4_mm(A: Tensor, B: Tensor, scale_A: Tensor, scale_B: Tensor, out
     scale_A (M, K/16) and scale_B (K/16, N) float8_e4m3fn block scales (or packed), output_scale
     the product of the two float32 tensor scales quantize_nvfp4 returns. Any M; N a multiple of
     16 and K of 32."""
-    _check_nvfp4("cutlass_nvfp4_mm", A, B, scale_A, scale_B, output_scale, bias, out_dtype)
+    check_block_scaled("nvfp4", A, B, scale_A, scale_B, bias, out_dtype, output_scale)
     return _run("cutlass_nvfp4_mm", A, B, scale_A, scale_B, bias, out_dtype, "nvfp4", output_scale.reshape(1))
 
 
 @cutlass_nvfp4_mm.register_fake
 def _(A, B, scale_A, scale_B, output_scale, bias=None, out_dtype=torch.bfloat16):
-    M, N, _ = _check_nvfp4("cutlass_nvfp4_mm", A, B, scale_A, scale_B, output_scale, bias, out_dtype)
+    M, N, _ = check_block_scaled("nvfp4", A, B, scale_A, scale_B, bias, out_dtype, output_scale)
     return A.new_empty((M, N), dtype=out_dtype)

@@ -81,15 +81,7 @@ def _cutlass_block_format(fmt: str):
     fn = getattr(cutlass_block_scaled, op)
 
     def check(A, B, sA, sB, bias, out_dtype, output_scale):
-        if fmt == "nvfp4":
-            if output_scale is None:
-                raise ValueError(f"{op} needs output_scale")
-            cutlass_block_scaled._check_nvfp4(op, A, B, sA, sB, output_scale, bias, out_dtype)
-            return
-        if output_scale is not None:
-            raise ValueError(f"{op} takes no output_scale")
-        operands, block = (cutlass_block_scaled.FP8, 32) if fmt == "mxfp8" else ([cutlass_block_scaled.FP4_DTYPE], 32)
-        cutlass_block_scaled._check(op, A, B, sA, sB, bias, out_dtype, operands, block, cutlass_block_scaled.E8M0)
+        cutlass_block_scaled.check_block_scaled(fmt, A, B, sA, sB, bias, out_dtype, output_scale)
 
     def run(A, B, sA, sB, bias, out_dtype, fast, output_scale):
         if fmt == "nvfp4":

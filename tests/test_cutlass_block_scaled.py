@@ -58,6 +58,16 @@ def test_unit_scale_factors_are_e8m0_ones_covering_k():
     assert float(sfa[:1].view(E8M0).float()) == 1.0
 
 
+def test_unit_scale_factors_are_shared_between_calls():
+    cpu = torch.device("cpu")
+    sfa, sfb = unit_scale_factors(3, 272, 48, cpu)
+    again, _ = unit_scale_factors(100, 16, 64, cpu)  # fewer scales than the buffer holds: a prefix of it
+    assert again.data_ptr() == sfb.data_ptr() and again.numel() == 128 * 4
+    bigger, _ = unit_scale_factors(1000, 16, 4096, cpu)  # more: a new buffer, all ones, kept for later calls
+    assert bigger.numel() == 1024 * 128 and bool((bigger == 127).all())
+    assert unit_scale_factors(1, 16, 32, cpu)[0].data_ptr() == bigger.data_ptr()
+
+
 # ---- checks and fake kernels ------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from ..testing import (
     INT32_ACC,
     MMA_SYNC_FP8_STAGED,
     Accumulation,
+    expand_scales,
 )
 
 FP8 = torch.float8_e4m3fn
@@ -86,8 +87,8 @@ def _block_scales(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]
     (M, K), N = A.shape, B.shape[1]
     sA = _positive(M, K // 128, device=A.device)
     sB = _positive(N // 128, K // 128, device=A.device).t()
-    A_deq = A.double() * sA.double().repeat_interleave(128, dim=1)
-    B_deq = B.double() * sB.double().repeat_interleave(128, dim=0).repeat_interleave(128, dim=1)
+    A_deq = A.double() * expand_scales(sA, A.shape).double()
+    B_deq = B.double() * expand_scales(sB, B.shape).double()
     return sA, sB, A_deq, B_deq
 
 
