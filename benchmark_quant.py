@@ -31,6 +31,8 @@ def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
     "quantize_fp8_groupwise": lambda x, impl: Q.quantize_fp8_groupwise(x, impl=impl),
     "quantize_fp8_blockwise": lambda x, impl: Q.quantize_fp8_blockwise(x, impl=impl),
     "quantize_int8_rowwise": lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl),
+    "quantize_fp8_rowwise_transposed": lambda x, impl: Q.quantize_fp8_rowwise_transposed(x, impl=impl),
+    "quantize_int8_rowwise_transposed": lambda x, impl: Q.quantize_int8_rowwise_transposed(x, impl=impl),
     "quantize_mx[mxfp8]": lambda x, impl: Q.quantize_mx(x, E4M3, "nv", impl=impl),
     "quantize_mx[mxfp4]": lambda x, impl: Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl=impl),
     "quantize_nvfp4[given tensor scale]": lambda x, impl: Q.quantize_nvfp4(x, nvfp4_scale, impl=impl)[:2],
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         out_rows.append({"kernel": name, "peer": False, "M": args.size, "N": args.size, "K": 0, "us": us, "gbs": gbs})
     table = tabulate(rows, headers=["kernel", "µs", "GB/s", "% of copy", "check"], tablefmt="github")
     head = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"{args.size}x{args.size} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written.")
+            f"{args.size}x{args.size} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written "
+            "(the transposed ones read the input twice, since a column's max needs every row: counted once).")
     print(head + "\n\n" + table)
     if args.json:
         write_pair(args.json, env, out_rows, head + "\n\n" + table)

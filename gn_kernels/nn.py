@@ -17,6 +17,17 @@ are E4M3 too: a scale per row gives each token its own range, which is what E5M2
 would buy. int8 leaves dW in bfloat16: rounding gradients over thousands of tokens to 255 levels
 loses too much. Tokens are flattened over leading dimensions.
 
+The operands the backward needs transposed (Wᵀ for dX; dYᵀ and Xᵀ for dW) are quantized straight
+from W, dY and X by the row-wise quantizers' transposed forms, which never write a transposed
+bfloat16 copy: on the H100 a transposing copy of an 8192×14336 bfloat16 tensor took 0.89 ms (5.6× a
+plain copy), and nine of them were a third of the fp8_rowwise MLP's forward+backward time.
+fp8_blockwise still transposes before quantizing.
+
+Accumulation: fp8_rowwise's forward GEMM keeps the tensor cores' own FP8 accumulation
+(``use_fast_accum``), about 14% faster on the H100 MLP's forward GEMMs; its gradient GEMMs promote
+partial sums to float32 every 128-deep K block, since a weight gradient sums over every token of
+the batch, where truncated accumulation loses most.
+
 Inference: ``layer.quantize_weights()`` (or ``convert_linears(..., quantize_weights=True)``) keeps
 only the quantized weight and its scales, which ``state_dict`` saves and ``load_state_dict`` loads
 (into a layer in either state).
@@ -36,32 +47,55 @@ from .routing import scaled_mm
 Quantizer = Callable[[Tensor], tuple[Tensor, Tensor]]
 
 
+def _transposing(quantize: Quantizer) -> Quantizer:
+    return lambda t: quantize(t.t().contiguous())
+
+
 @dataclass(frozen=True)
 class Recipe:
     name: str
     quantize_a: Quantizer  # A (M, K) -> (Aq, scale_A) in the layout scaled_mm takes
     quantize_bt: Quantizer  # Bᵀ (N, K) -> (Bᵀq, scale) with scale_B = scale.T
+    # The same two applied to tᵀ, given t: dW takes dYᵀ and Xᵀ, dX takes Wᵀ.
+    quantize_a_of_t: Quantizer
+    quantize_bt_of_t: Quantizer
     multiple: int  # what in_features and out_features must be multiples of
     # dW quantized when the token count is a multiple of this (the quantizer's rule for Xᵀ); None: bfloat16
     weight_grad_tokens: int | None
+    # The forward GEMM keeps the tensor cores' own accumulation (see the module docstring).
+    fast_forward: bool
 
-    def matmul(self, a: Tensor, bt: Tensor, bias: Tensor | None, out_dtype: torch.dtype) -> Tensor:
-        """a (M, K) @ btᵀ (K, N), both quantized by this recipe."""
-        (aq, sa), (btq, sbt) = self.quantize_a(a), self.quantize_bt(bt)
-        return scaled_mm(aq, btq.t(), sa, sbt.t(), bias, out_dtype)
+    def forward_mm(self, x: Tensor, w_q: tuple[Tensor, Tensor], bias: Tensor | None) -> Tensor:
+        return _mm(self.quantize_a(x), w_q, bias, x.dtype, self.fast_forward)
+
+    def input_gradient(self, dy: Tensor, weight: Tensor, dtype: torch.dtype) -> Tensor:
+        return _mm(self.quantize_a(dy), self.quantize_bt_of_t(weight), None, dtype)
 
     def weight_gradient(self, dy: Tensor, x: Tensor, dtype: torch.dtype) -> Tensor:
         tokens = self.weight_grad_tokens
         if tokens is not None and x.shape[0] % tokens == 0:
-            return self.matmul(dy.t().contiguous(), x.t().contiguous(), None, dtype)
+            return _mm(self.quantize_a_of_t(dy), self.quantize_bt_of_t(x), None, dtype)
         return (dy.t() @ x).to(dtype)
 
 
+def _mm(a_q: tuple[Tensor, Tensor], bt_q: tuple[Tensor, Tensor], bias: Tensor | None, out_dtype: torch.dtype,
+        fast: bool = False) -> Tensor:
+    """A @ B from A quantized along its rows and Bᵀ along its rows."""
+    (aq, sa), (btq, sbt) = a_q, bt_q
+    return scaled_mm(aq, btq.t(), sa, sbt.t(), bias, out_dtype, use_fast_accum=fast)
+
+
+_FP8_ROWS = (quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise_transposed,
+             quant.quantize_fp8_rowwise_transposed)
+_INT8_ROWS = (quant.quantize_int8_rowwise, quant.quantize_int8_rowwise, quant.quantize_int8_rowwise_transposed,
+              quant.quantize_int8_rowwise_transposed)
+_FP8_BLOCKS = (quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, _transposing(quant.quantize_fp8_groupwise),
+               _transposing(quant.quantize_fp8_blockwise))
 RECIPES = {
-    "fp8_rowwise": Recipe("fp8_rowwise", quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise, 16, 1),
-    "fp8_blockwise": Recipe("fp8_blockwise", quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, quant.GROUP,
-                            quant.GROUP),
-    "int8_rowwise": Recipe("int8_rowwise", quant.quantize_int8_rowwise, quant.quantize_int8_rowwise, 16, None),
+    "fp8_rowwise": Recipe("fp8_rowwise", *_FP8_ROWS, 16, 1, fast_forward=True),
+    # The block-scaled kernel applies scales every 128-deep K block, so it has no fast accumulation.
+    "fp8_blockwise": Recipe("fp8_blockwise", *_FP8_BLOCKS, quant.GROUP, quant.GROUP, fast_forward=False),
+    "int8_rowwise": Recipe("int8_rowwise", *_INT8_ROWS, 16, None, fast_forward=False),
 }
 
 
@@ -76,13 +110,13 @@ class _QuantizedLinearFunction(torch.autograd.Function):
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, recipe: Recipe) -> Tensor:
         ctx.save_for_backward(x, weight)
         ctx.recipe, ctx.has_bias = recipe, bias is not None
-        return recipe.matmul(x, weight, bias, x.dtype)
+        return recipe.forward_mm(x, recipe.quantize_bt(weight), bias)
 
     @staticmethod
     def backward(ctx, dy: Tensor):
         x, weight = ctx.saved_tensors
         recipe, dy = ctx.recipe, dy.contiguous()
-        dx = recipe.matmul(dy, weight.t().contiguous(), None, x.dtype) if ctx.needs_input_grad[0] else None
+        dx = recipe.input_gradient(dy, weight, x.dtype) if ctx.needs_input_grad[0] else None
         dw = recipe.weight_gradient(dy, x, weight.dtype) if ctx.needs_input_grad[1] else None
         db = dy.sum(0).to(dy.dtype) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return dx, dw, db, None
@@ -136,8 +170,7 @@ class QuantizedLinear(nn.Linear):
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, self.in_features)
         if self.is_quantized:
-            xq, sx = self.recipe.quantize_a(x2)
-            y = scaled_mm(xq, self.weight_q.t(), sx, self.weight_scale.t(), self.bias, x.dtype)
+            y = self.recipe.forward_mm(x2, (self.weight_q, self.weight_scale), self.bias)
         else:
             y = _QuantizedLinearFunction.apply(x2, self.weight, self.bias, self.recipe)
         return y.reshape(*x.shape[:-1], self.out_features)

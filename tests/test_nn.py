@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from gn_kernels.nn import RECIPES, QuantizedLinear, convert_linears
-from gn_kernels.testing import (FP32_ACC, HOPPER_FP8_PROMOTED, INT32_ACC, check_gemm, check_quantized_product,
-                                expand_scales, quantization_error)
+from gn_kernels.testing import (FP32_ACC, HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, INT32_ACC, check_gemm,
+                                check_quantized_product, expand_scales, quantization_error)
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 BF16 = torch.bfloat16
@@ -38,11 +38,13 @@ def _error(t: torch.Tensor, quantizer) -> torch.Tensor:
     return quantization_error(t, expand_scales(scale.float(), t.shape), q.dtype)
 
 
-def _accumulation(recipe: str):
+def _accumulation(recipe: str, forward: bool = False):
     if DEVICE == "cpu":
         return FP32_ACC  # the interpreter sums exact products in float32
     # int8 sums are exact; their float32 scaling is the epilogue's rounding, in every bound
-    return INT32_ACC if recipe.startswith("int8") else HOPPER_FP8_PROMOTED
+    if recipe.startswith("int8"):
+        return INT32_ACC
+    return HOPPER_FP8_FAST if forward and RECIPES[recipe].fast_forward else HOPPER_FP8_PROMOTED
 
 
 def _assert(check):
@@ -60,7 +62,8 @@ def test_forward_and_gradients_within_the_formats_bound(recipe):
     y = layer(x)
     y.backward(dy)
     W = layer.weight.detach()
-    _both(y.detach(), x.detach(), W.t(), r.quantize_a, r.quantize_bt, acc, bias=layer.bias.detach())
+    _both(y.detach(), x.detach(), W.t(), r.quantize_a, r.quantize_bt, _accumulation(recipe, forward=True),
+          bias=layer.bias.detach())
     _both(x.grad, dy, W, r.quantize_a, r.quantize_bt, acc)
     dyt, xt = dy.t().contiguous(), x.detach().t().contiguous()
     if r.weight_grad_tokens is None:  # bfloat16 weight gradient

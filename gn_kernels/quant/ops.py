@@ -160,6 +160,51 @@ def _(x, impl="auto"):
     return _fake_groups(x, 1, torch.int8)
 
 
+def _check_transposed(fn, x, dtype, impl):
+    _check_rowwise(fn, x, dtype, impl)
+    if x.dim() != 2:
+        raise ValueError(f"{fn}: x must be a matrix (R, C); got shape {tuple(x.shape)}")
+
+
+def _quantize_transposed(x: Tensor, dtype: torch.dtype, impl: str) -> tuple[Tensor, Tensor]:
+    if x.numel() and _use_triton(x, impl):
+        return _triton().quantize_rowwise_transposed_triton(x, dtype)
+    return _quantize_groups(x.t().contiguous(), x.shape[0], dtype, impl)
+
+
+def _fake_transposed(x: Tensor, dtype: torch.dtype):
+    return _empty((x.shape[1], x.shape[0]), dtype, x), _empty((x.shape[1], 1), torch.float32, x)
+
+
+@torch.library.custom_op("gn_kernels::quantize_fp8_rowwise_transposed", mutates_args=())
+def quantize_fp8_rowwise_transposed(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn,
+                                    impl: str = "auto") -> tuple[Tensor, Tensor]:
+    """The bits of quantize_fp8_rowwise(x.t().contiguous()) for a matrix x (R, C) in any strides,
+    without writing xᵀ: codes (C, R) and a float32 scale per column of x, (C, 1). What a GEMM takes
+    when xᵀ is its A, or x its B with a scale per column (dW = dYᵀ X, dX = dY W)."""
+    _check_transposed("quantize_fp8_rowwise_transposed", x, dtype, impl)
+    return _quantize_transposed(x, dtype, impl)
+
+
+@quantize_fp8_rowwise_transposed.register_fake
+def _(x, dtype=torch.float8_e4m3fn, impl="auto"):
+    _check_transposed("quantize_fp8_rowwise_transposed", x, dtype, impl)
+    return _fake_transposed(x, dtype)
+
+
+@torch.library.custom_op("gn_kernels::quantize_int8_rowwise_transposed", mutates_args=())
+def quantize_int8_rowwise_transposed(x: Tensor, impl: str = "auto") -> tuple[Tensor, Tensor]:
+    """The bits of quantize_int8_rowwise(x.t().contiguous()), without writing xᵀ (see the FP8 one)."""
+    _check_transposed("quantize_int8_rowwise_transposed", x, torch.int8, impl)
+    return _quantize_transposed(x, torch.int8, impl)
+
+
+@quantize_int8_rowwise_transposed.register_fake
+def _(x, impl="auto"):
+    _check_transposed("quantize_int8_rowwise_transposed", x, torch.int8, impl)
+    return _fake_transposed(x, torch.int8)
+
+
 @torch.library.custom_op("gn_kernels::quantize_fp8_groupwise", mutates_args=())
 def quantize_fp8_groupwise(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn, impl: str = "auto") -> tuple[Tensor, Tensor]:
     """FP8 codes and one float32 scale per 1x128 group along the last dim: (..., K/128)."""

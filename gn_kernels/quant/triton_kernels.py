@@ -163,6 +163,34 @@ def _rowwise_kernel(x_ptr, q_ptr, s_ptr, n_rows, K, ROWS: tl.constexpr, BLOCK_K:
 
 
 @triton.jit
+def _column_amax_kernel(x_ptr, m_ptr, R, C, stride_r, stride_c, BR: tl.constexpr, BC: tl.constexpr):
+    """Per column of x (R, C), the largest |x| bit pattern, merged across row tiles by atomic max
+    (bit patterns of non-negative floats order like integers, so int32 max is exact)."""
+    rows = tl.program_id(0) * BR + tl.arange(0, BR)
+    cols = tl.program_id(1) * BC + tl.arange(0, BC)
+    mask = (rows[:, None] < R) & (cols[None, :] < C)
+    x = tl.load(x_ptr + rows[:, None].to(tl.int64) * stride_r + cols[None, :] * stride_c, mask=mask, other=0.0)
+    tl.atomic_max(m_ptr + cols, tl.max(_abs_bits(x.to(tl.float32)), 0), mask=cols < C, sem="relaxed")
+
+
+@triton.jit
+def _transposed_codes_kernel(x_ptr, m_ptr, q_ptr, s_ptr, R, C, stride_r, stride_c, BR: tl.constexpr,
+                             BC: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr, INTERPRET: tl.constexpr):
+    """Codes of xᵀ (C, R), a scale per row of xᵀ from the column maxima: the row-wise kernel's
+    arithmetic, with the tile written transposed."""
+    rows = tl.program_id(0) * BR + tl.arange(0, BR)
+    cols = tl.program_id(1) * BC + tl.arange(0, BC)
+    mask = (rows[:, None] < R) & (cols[None, :] < C)
+    x = tl.load(x_ptr + rows[:, None].to(tl.int64) * stride_r + cols[None, :] * stride_c, mask=mask, other=0.0)
+    amax, bad = _amax_of_bits(tl.load(m_ptr + cols, mask=cols < C, other=0))
+    scale, inv, usable = _scale_inv(amax, bad, QMAX)
+    if tl.program_id(0) == 0:
+        tl.store(s_ptr + cols, scale, mask=cols < C)
+    codes = _codes(x.to(tl.float32) * inv[None, :], usable[None, :], OUT, QMAX, INTERPRET)
+    tl.store(q_ptr + cols[None, :].to(tl.int64) * R + rows[:, None], codes, mask=mask)
+
+
+@triton.jit
 def _group_scale(amax, bad, ts_ptr, KIND: tl.constexpr, QMAX: tl.constexpr, EMAX: tl.constexpr,
                  INTERPRET: tl.constexpr):
     """(stored scale, 1 / scale, usable) of each group from its max |x| and its non-finite flag."""
@@ -327,6 +355,8 @@ GROUP_TILES = {(16, True): (16, 256, 4), (32, True): (8, 1024, 8), (32, False): 
 # Tensor-wise: (max-pass programs per multiprocessor, values a block, max-pass warps, quantize-pass warps).
 TENSORWISE = (8, 4096, 8, 4)
 BLOCK2D_WARPS = 8
+# Row-wise of xᵀ: (rows, columns, warps) a tile of x, for both passes.
+TRANSPOSED_TILE = (64, 64, 4)
 _IN_CODE = {torch.bfloat16: 0, torch.float16: 1, torch.float32: 2}
 
 
@@ -348,6 +378,23 @@ def quantize_rowwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tens
                                                  OUT=_OUT_CODE[dtype], QMAX=code_max(dtype),
                                                  INTERPRET=_interpreting(), num_warps=warps)
     return q.view(dtype).reshape(x.shape), s.reshape(*x.shape[:-1], 1)
+
+
+def quantize_rowwise_transposed_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """Two passes over x (R, C) in any strides, since a column's max needs every row: the maxima,
+    then the codes of xᵀ. Reads x twice and writes codes once, where transposing first would
+    write and read a copy of x in its own dtype as well."""
+    R, C = x.shape
+    amax = torch.zeros(C, dtype=torch.int32, device=x.device)
+    q = _codes_buffer((C, R), dtype, x.device)
+    s = torch.empty((C, 1), dtype=torch.float32, device=x.device)
+    rows, cols, warps = TRANSPOSED_TILE
+    grid = (triton.cdiv(R, rows), triton.cdiv(C, cols))
+    _column_amax_kernel[grid](x, amax, R, C, x.stride(0), x.stride(1), BR=rows, BC=cols, num_warps=warps)
+    _transposed_codes_kernel[grid](x, amax, q, s, R, C, x.stride(0), x.stride(1), BR=rows, BC=cols,
+                                   OUT=_OUT_CODE[dtype], QMAX=code_max(dtype), INTERPRET=_interpreting(),
+                                   num_warps=warps)
+    return q.view(dtype), s
 
 
 def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dtype, s_dtype, emax=0, ts=None):

@@ -105,3 +105,34 @@ def test_zero_rows():
         assert q.shape == (0, 128) and s.shape == (0, 1)
         q, s = Q.quantize_mx(x, Q.FP4_DTYPE, impl=impl)
         assert q.shape == (0, 64) and s.shape == (0, 4)
+
+
+TRANSPOSED = [
+    ("fp8_e4m3", lambda x, impl: Q.quantize_fp8_rowwise_transposed(x, impl=impl),
+     lambda x, impl: Q.quantize_fp8_rowwise(x, impl=impl)),
+    ("fp8_e5m2", lambda x, impl: Q.quantize_fp8_rowwise_transposed(x, E5M2, impl=impl),
+     lambda x, impl: Q.quantize_fp8_rowwise(x, E5M2, impl=impl)),
+    ("int8", lambda x, impl: Q.quantize_int8_rowwise_transposed(x, impl=impl),
+     lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl)),
+]
+
+
+@pytest.mark.parametrize("name,transposed,rowwise", TRANSPOSED, ids=[t[0] for t in TRANSPOSED])
+@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(70, 130), (1, 3), (200, 64)])
+def test_transposed_rowwise_is_rowwise_of_the_transpose(name, transposed, rowwise, in_dtype, shape):
+    # _input's special rows (zeros, ties, NaN/inf) become special columns: all-zero, tied, non-finite
+    # columns of x, i.e. rows of xᵀ; several row tiles of the kernel meet in one column's maximum.
+    xt = _input(shape[::-1], in_dtype)
+    x, want = xt.t(), rowwise(xt, "reference")
+    for source in (x, x.contiguous()):  # strided and contiguous x
+        for impl in ("triton", "reference"):
+            assert_same_bits(transposed(source, impl), want)
+
+
+def test_transposed_rowwise_of_nothing():
+    for impl in ("triton", "reference"):
+        q, s = Q.quantize_fp8_rowwise_transposed(torch.zeros(0, 5, device=DEVICE), impl=impl)
+        assert q.shape == (5, 0) and torch.equal(s.cpu(), torch.zeros(5, 1))  # a row of nothing has scale 0
+        q, s = Q.quantize_int8_rowwise_transposed(torch.zeros(5, 0, device=DEVICE), impl=impl)
+        assert q.shape == (0, 5) and s.shape == (0, 1)
