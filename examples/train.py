@@ -1,5 +1,5 @@
 """Train a small GPT-style model on generated text, in bfloat16 and in each gn_kernels.nn recipe,
-from the same initial weights and the same batches; print the loss table and save the curves.
+from the same initial weights and the same batches, over a few seeds; print the loss table and save the curves.
 
     python examples/train.py --steps 300 --png loss.png --json benchmarks/results/h100_sxm_train.json
 
@@ -88,32 +88,42 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--context", type=int, default=256)
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="runs per recipe; one run's final loss moves by a few percent from seed to seed, and "
+                             "between repeats (non-deterministic atomics in the backward)")
     parser.add_argument("--png", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     data = torch.tensor(list(make_text(200_000, seed=0)), dtype=torch.long, device="cuda")
-    torch.manual_seed(0)
-    base = GPT(context=args.context).cuda()
-    curves = {}
-    for recipe in ["bf16", *RECIPES]:
-        model = copy.deepcopy(base)
-        if recipe != "bf16":
-            convert_linears(model.blocks, recipe)
-        curves[recipe] = train(model, data, args.steps, args.batch, args.context, seed=1)
-        print(f"{recipe}: last loss {curves[recipe][-1]:.4f}", flush=True)
-    last = {r: sum(c[-10:]) / 10 for r, c in curves.items()}  # mean of the last 10 steps: less noise
-    rows = [{"recipe": r, "first_loss": c[0], "last10_loss": last[r], "vs_bf16": last[r] / last["bf16"] - 1}
-            for r, c in curves.items()]
+    runs = {r: [] for r in ["bf16", *RECIPES]}
+    for seed in range(args.seeds):
+        torch.manual_seed(seed)
+        base = GPT(context=args.context).cuda()
+        for recipe, curves in runs.items():
+            model = copy.deepcopy(base)
+            if recipe != "bf16":
+                convert_linears(model.blocks, recipe)
+            curves.append(train(model, data, args.steps, args.batch, args.context, seed=seed + 1))
+            print(f"{recipe}, seed {seed}: last loss {curves[-1][-1]:.4f}", flush=True)
+    # Per run, the mean of its last 10 steps (less noise); per recipe, the mean over seeds and their spread.
+    last = {r: [sum(c[-10:]) / 10 for c in curves] for r, curves in runs.items()}
+    mean = {r: sum(v) / len(v) for r, v in last.items()}
+    rows = [{"recipe": r, "first_loss": sum(c[0] for c in runs[r]) / len(runs[r]), "last10_loss": mean[r],
+             "last10_min": min(last[r]), "last10_max": max(last[r]), "vs_bf16": mean[r] / mean["bf16"] - 1}
+            for r in runs]
+    mean_curves = {r: [sum(step) / len(step) for step in zip(*curves)] for r, curves in runs.items()}
     env = environment(torch.device("cuda"))
     text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
             f"examples/train.py: 4-layer GPT, width 512, {args.steps} steps of {args.batch}x{args.context} tokens of "
-            "generated additions; bfloat16 autocast; the blocks' linear layers converted per recipe.\n\n"
-            + tabulate([[r["recipe"], f"{r['first_loss']:.4f}", f"{r['last10_loss']:.4f}", f"{100 * r['vs_bf16']:+.2f}%"]
-                        for r in rows], headers=["recipe", "first loss", "mean of last 10", "vs bf16"],
-                       tablefmt="github"))
+            "generated additions; bfloat16 autocast; the blocks' linear layers converted per recipe; "
+            f"{args.seeds} seeds (initial weights and batch order), the same for every recipe.\n\n"
+            + tabulate([[r["recipe"], f"{r['first_loss']:.4f}", f"{r['last10_loss']:.4f}",
+                         f"{r['last10_min']:.4f} – {r['last10_max']:.4f}", f"{100 * r['vs_bf16']:+.2f}%"]
+                        for r in rows], headers=["recipe", "first loss", "mean of last 10 steps, over seeds",
+                                                 "range over seeds", "vs bf16"], tablefmt="github"))
     print(text)
     if args.json:
-        write_pair(args.json, env, [*rows, {"curves": curves}], text)
+        write_pair(args.json, env, [*rows, {"curves": runs}], text)
     if args.png:
         import matplotlib
 
@@ -121,9 +131,9 @@ def main(argv=None) -> int:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(7, 4))
-        for r, c in curves.items():
+        for r, c in mean_curves.items():
             ax.plot(c, label=r, linewidth=1)
-        ax.set(xlabel="step", ylabel="training loss", yscale="log", title="GPT on generated additions")
+        ax.set(xlabel="step", ylabel="training loss, mean over seeds", yscale="log", title="GPT on generated additions")
         ax.legend()
         fig.tight_layout()
         fig.savefig(args.png, dpi=120)
