@@ -14,7 +14,7 @@ from torch import Tensor
 from . import checks
 from ._cutlass_args import OUT_DTYPES, check_bias, check_operands, empty_product, f32_vector
 from .cutlass_block_scaled import run_block_scaled, unit_scale_factors
-from .dispatch import check_backend, kernel_family, kernel_module
+from .dispatch import check_backend, kernel_family, kernel_module, multiprocessor_count
 from . import heuristics
 from .heuristics import mma_sync, sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
@@ -84,7 +84,7 @@ def _fp8_entry(arch: str, M: int, N: int, K: int, A: Tensor, B: Tensor, out_dtyp
 
 
 def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None,
-                backend=None) -> Tensor:
+                backend=None, splits=None) -> Tensor:
     M, N, K = A.shape[0], B.shape[1], A.shape[1]
     if (empty := empty_product(A, B, bias, out_dtype)) is not None:
         return empty
@@ -94,18 +94,25 @@ def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=
         return run_block_scaled(op, A, B, sfa, sfb, scale_A, scale_B, bias, out_dtype, "mxfp8")
     config, max_swizzle = _chosen(config, max_swizzle, lambda: _fp8_entry(family.arch, M, N, K, A, B, out_dtype, fast_accum))
     out = A.new_empty((M, N), dtype=out_dtype)
-    module.scaled_fp8_mm(
-        A, B, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out, fast_accum, config, max_swizzle)
+    args = [A, B, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out, fast_accum, config, max_swizzle]
+    if family.arch == "90a":  # the family that splits K
+        if splits is None:
+            splits = sm90a_fp8.split_k(M, N, K, config, multiprocessor_count(A.device.index))
+        args.append(splits)
+    module.scaled_fp8_mm(*args)
     return out
 
 
 def row_scaled_fp8_mm_with_config(A, B, scale_A, scale_B, bias=None, out_dtype=torch.bfloat16,
-                                  use_fast_accum=False, *, config: str, max_swizzle: int | None = None) -> Tensor:
-    """cutlass_row_scaled_fp8_mm by a named tile configuration rather than the shape table's
-    choice: for tests, which run every configuration, and for the tuning sweep."""
+                                  use_fast_accum=False, *, config: str, max_swizzle: int | None = None,
+                                  splits: int = 1) -> Tensor:
+    """cutlass_row_scaled_fp8_mm by a named tile configuration (and, on SM90a, number of K slices)
+    rather than the shape table's choice: for tests, which run every configuration, and for the
+    tuning sweep."""
     op = "cutlass_row_scaled_fp8_mm"
     _check_row_scaled(op, A, B, scale_A, scale_B, bias, out_dtype)
-    return _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum, config, max_swizzle)
+    return _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, use_fast_accum, config, max_swizzle,
+                       splits=splits)
 
 
 @torch.library.custom_op("gn_kernels::cutlass_row_scaled_fp8_mm", mutates_args=())

@@ -55,6 +55,12 @@ def device_capability(index: int) -> Capability:
     return torch.cuda.get_device_capability(index)
 
 
+@functools.cache
+def multiprocessor_count(index: int) -> int:
+    """SMs of CUDA device ``index``: what persistent kernels and split-K heuristics fill."""
+    return torch.cuda.get_device_properties(index).multi_processor_count
+
+
 def _describe(cc: Capability) -> str:
     return f"compute capability {cc[0]}.{cc[1]}"
 

@@ -9,7 +9,6 @@ descriptors (as many programs as SMs, each walking output tiles), for operands w
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
@@ -19,6 +18,7 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 
 from . import triton_autotune
 from .checks import triton_interpreting
+from .dispatch import multiprocessor_count
 from .heuristics import triton_mm as configs
 
 _TL = {torch.float32: tl.float32, torch.float16: tl.float16, torch.int32: tl.int32}
@@ -189,11 +189,6 @@ def tma_layout(A: torch.Tensor, B: torch.Tensor, out: torch.Tensor) -> str | Non
     return "n-major" if _tma_ready(B) and A.element_size() == 2 else None
 
 
-@functools.cache
-def _num_sms(device_index: int) -> int:
-    return torch.cuda.get_device_properties(device_index).multi_processor_count
-
-
 class Product:
     """What the kernels need to know beyond the operands: accumulation, scales, bias."""
 
@@ -249,7 +244,7 @@ def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> 
         b_desc = (TensorDescriptor.from_tensor(B.t(), [cfg.block_n, block_k]) if kmajor
                   else TensorDescriptor.from_tensor(B, [block_k, cfg.block_n]))
         c_desc = TensorDescriptor.from_tensor(target, [cfg.block_m, cfg.block_n // (2 if cfg.subtile else 1)])
-        programs = min(tiles, (4 if interpreting else _num_sms(A.device.index)) * cfg.programs_per_sm)
+        programs = min(tiles, (4 if interpreting else multiprocessor_count(A.device.index)) * cfg.programs_per_sm)
         _gemm_tma_kernel[(programs,)](
             a_desc, b_desc, c_desc, *scales, M, N, K, *product.strides, *product.groups, programs,
             B_KMAJOR=kmajor, SUBTILE=cfg.subtile, WARP_SPECIALIZE=cfg.warp_specialize, **common)

@@ -2,6 +2,7 @@
 the same run, to fill the shape tables of gn_kernels/heuristics/.
 
     python scripts/tune_sm90a_gemm.py --kernels cutlass_block_scaled_fp8_mm --swizzles 1,4 --json out.json
+    python scripts/tune_sm90a_gemm.py --kernels cutlass_row_scaled_fp8_mm --max-m 16 --splits 1,2,4,8
 
 Kernels: cutlass_row_scaled_fp8_mm (promoted accumulation), cutlass_row_scaled_fp8_mm[fast_accum],
 cutlass_row_scaled_int8_mm and cutlass_block_scaled_fp8_mm, each swept over the configurations
@@ -28,6 +29,7 @@ from gn_kernels.dispatch import kernel_module
 from gn_kernels.heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
 SWAP_MAX_M = 256  # swapped configurations put M on a narrow tile side: no use beyond this
+SPLIT_MAX_M = 16  # the decode configuration's K slices are swept at M up to this
 
 # kernel -> (the extension's instance lister, the prefix of its bfloat16 instances, the table's pick)
 FAMILIES = {
@@ -52,9 +54,14 @@ def _entry(entry: str) -> str:
     return f"{config}/s{width}"
 
 
-def _candidates(kernel: str, M: int, swizzles: list[int]) -> dict:
-    return {f"{config}/s{width}": config_case(kernel, config, width) for config in _configs(kernel)
-            if not (config.startswith("swap") and M > SWAP_MAX_M) for width in swizzles}
+def _candidates(kernel: str, M: int, swizzles: list[int], splits: list[int], only: set[str] | None) -> dict:
+    cases = {f"{config}/s{width}": config_case(kernel, config, width) for config in _configs(kernel)
+             if not (config.startswith("swap") and M > SWAP_MAX_M) and (only is None or config in only)
+             for width in swizzles}
+    if kernel.startswith("cutlass_row_scaled_fp8_mm") and M <= SPLIT_MAX_M:
+        cases.update({f"{sm90a_fp8.DECODE_CONFIG}/s{width}/k{k}": config_case(kernel, sm90a_fp8.DECODE_CONFIG, width, k)
+                      for k in splits if k > 1 for width in swizzles})
+    return cases
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-m", type=int, default=None, help="leave out shapes with a larger M")
     parser.add_argument("--swizzles", default=str(heuristics.MAX_SWIZZLE),
                         help="comma-separated tile-walk widths to time each configuration at (1, 2, 4, 8)")
+    parser.add_argument("--splits", default="1",
+                        help="comma-separated K slice counts to also time the FP8 decode configuration at "
+                             f"(M <= {SPLIT_MAX_M}; named <config>/s<width>/k<slices>)")
+    parser.add_argument("--configs", default=None, help="comma-separated configurations to sweep (default: all built)")
     parser.add_argument("--budget-s", type=float, default=None,
                         help="per kernel: start no shape after this many seconds")
     parser.add_argument("--json", type=Path)
@@ -76,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown kernels {unknown}; choose among {list(FAMILIES)}")
     swizzles = [int(s) for s in args.swizzles.split(",")]
+    splits = [int(s) for s in args.splits.split(",")]
+    only = set(args.configs.split(",")) if args.configs else None
     shapes = [s for s in parse_shapes(args.shapes) if args.max_m is None or s[0] <= args.max_m]
-    sweep_kernels(kernels, shapes, lambda kernel, M: _candidates(kernel, M, swizzles),
+    sweep_kernels(kernels, shapes, lambda kernel, M: _candidates(kernel, M, swizzles, splits, only),
                   lambda kernel, M: _entry(FAMILIES[kernel][2](M, 4096, 4096)), args.budget_s, args.json)
     return 0
 

@@ -335,6 +335,50 @@ def test_swapped_configuration_with_tensorwise_scales(fast):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("out_dtype", OUT_DTYPES)
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("splits", [2, 3, 4])
+@pytest.mark.parametrize("M", [1, 7, 16])
+def test_decode_split_k_matches_reference(M, splits, fast, out_dtype):
+    # K = 2304 in 2, 3 and 4 slices of 9, 6 and 4.5 K-tiles (the last a partial one). Each slice's
+    # product is scaled in float32 and the bias added once, in the slices' sum. The unsplit bound
+    # holds: a slice's accumulation chain is shorter, and summing slices adds float32 roundings
+    # where the unsplit GEMM already counts one per 128 of K (promoted) or far larger ones (fast).
+    require_op("cutlass_row_scaled_fp8_mm")
+    torch.manual_seed(100 * M + splits)
+    N, K = 272, 2304
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(M, N, K)
+    bias = torch.randn(N, device="cuda", dtype=torch.float16)
+    out = row_scaled_fp8_mm_with_config(A, B, sA, sB, bias, out_dtype, fast, config=sm90a_fp8.DECODE_CONFIG,
+                                        splits=splits)
+    assert_gemm_close(out, A_deq, B_deq, ACC[fast], bias=bias.float())
+
+
+@pytest.mark.gpu
+def test_split_k_refuses_slices_off_the_16_grid():
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, _, _ = _scaled_operands(4, 64, 2304)
+    with pytest.raises(RuntimeError, match="splits must be 1 ... 16 and cut K into slices of a multiple of 16; got 5"):
+        row_scaled_fp8_mm_with_config(A, B, sA, sB, config=sm90a_fp8.DECODE_CONFIG, splits=5)
+
+
+@pytest.mark.gpu
+def test_split_decode_gemm_in_a_cuda_graph():
+    # The table splits N = 10240, K = 8192 at M = 1 in 4 (heuristics.sm90a_fp8.split_k): its
+    # float32 slices come from torch's allocator inside the capture.
+    require_op("cutlass_row_scaled_fp8_mm")
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(1, 10240, 8192)
+    assert sm90a_fp8.split_k(1, 10240, 8192, sm90a_fp8.DECODE_CONFIG, 132) > 1
+    expected = cutlass_row_scaled_fp8_mm(A, B, sA, sB)
+    assert_gemm_close(expected, A_deq, B_deq, HOPPER_FP8_PROMOTED)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = cutlass_row_scaled_fp8_mm(A, B, sA, sB)
+    graph.replay()
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+
+
+@pytest.mark.gpu
 def test_every_configuration_the_table_names_is_built():
     require_op("cutlass_row_scaled_fp8_mm")
     from gn_kernels.dispatch import kernel_module
@@ -347,3 +391,5 @@ def test_every_configuration_the_table_names_is_built():
                 short = {torch.bfloat16: "bf16", torch.float16: "fp16", torch.float32: "fp32"}[out_dtype]
                 config, _ = heuristics.split(sm90a_fp8.pick(M, 16, 16, short, "e4m3", "e4m3", fast))
                 assert fp8_instance(A, B, out_dtype, fast, config) in built
+                if config == sm90a_fp8.DECODE_CONFIG:  # split K runs its float32-output instance
+                    assert fp8_instance(A, B, torch.float32, fast, config) in built

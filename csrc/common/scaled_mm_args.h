@@ -21,6 +21,8 @@ struct ScaledMmArgs {
   const std::optional<at::Tensor>& bias;
   const at::Tensor& out;
   int max_swizzle;  // tiles a persistent CTA walks along one side before the other
+  // Split-K: K is cut into this many equal slices, run as a batch into out (splits, M, N).
+  int splits = 1;
 };
 
 // Layout, shape, scale and bias checks; returns the arguments the kernels take.

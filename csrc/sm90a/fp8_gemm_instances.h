@@ -17,6 +17,11 @@
   X(out, fast, e4m3, e4m3, pingpong_64x128_c1)        \
   X(out, fast, e4m3, e4m3, coop_128x256_c2)
 
+// Split-K decode GEMMs keep each K slice's product in float32 for split_k_sum.h to add up.
+#define GN_SM90A_FP8_SPLIT_K(X)                         \
+  X(fp32, promoted, e4m3, e4m3, swap_pingpong_64x16)    \
+  X(fp32, fast, e4m3, e4m3, swap_pingpong_64x16)
+
 #define GN_SM90A_FP8_DEFAULT(X, out, acc, a, b) X(out, acc, a, b, coop_128x128_c2)
 
 #define GN_SM90A_FP8_GRADIENTS(X, out, acc)      \
@@ -26,6 +31,7 @@
 #define GN_SM90A_FP8_INSTANCES(X)                     \
   GN_SM90A_FP8_TUNED(X, bf16)                         \
   GN_SM90A_FP8_TUNED(X, fp16)                         \
+  GN_SM90A_FP8_SPLIT_K(X)                             \
   GN_SM90A_FP8_DEFAULT(X, fp32, promoted, e4m3, e4m3) \
   GN_SM90A_FP8_DEFAULT(X, fp32, fast, e4m3, e4m3)     \
   GN_SM90A_FP8_GRADIENTS(X, bf16, promoted)           \

@@ -13,12 +13,14 @@
 namespace gn_kernels::sm90a {
 
 // out = scale_A * (A @ B * scale_B) + bias for FP8 operands (see ScaledMmArgs); config
-// names a tile configuration of gemm_configs.h.
+// names a tile configuration of gemm_configs.h. splits > 1 cuts K into that many slices, whose
+// float32 products the configuration's float32-output instance computes as one batch, and sums
+// them into out.
 void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const std::optional<at::Tensor>& scale_A,
                    const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
                    const at::Tensor& out, bool fast_accum, const std::string& config,
-                   int64_t max_swizzle);
+                   int64_t max_swizzle, int64_t splits);
 
 // "<out>_<acc>_<a>_<b>_<config>" of every instantiated kernel, e.g. "bf16_fast_e4m3_e4m3_coop_128x256_c2".
 std::vector<std::string> fp8_gemm_instances();

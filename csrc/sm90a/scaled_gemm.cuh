@@ -19,6 +19,15 @@
 
 namespace gn_kernels::sm90a {
 
+// The stride of a K-contiguous operand (rows of K values) cut into K slices of k: row to
+// row K, slice to slice k.
+template <class Stride>
+Stride k_sliced_stride(Stride stride, int K, int k) {
+  cute::get<0>(stride) = K;
+  cute::get<2>(stride) = k;
+  return stride;
+}
+
 // Exact int32 output: INT8 products summed in int32 and stored as they are.
 using ExactInt32 = fusion::LinearCombination<int32_t, int32_t, void, int32_t>;
 
@@ -60,28 +69,29 @@ struct ScaledGemm {
   using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
 };
 
-// The GEMM's arguments, with its operands swapped when the configuration says so.
+// The GEMM's arguments, with its operands swapped when the configuration says so. With
+// a.splits > 1 the batch index l picks the K slice [l k, (l + 1) k) of both operands (each
+// row keeps its full-K stride) and out (splits, M, N) one output per slice.
 template <class G>
 typename G::Gemm::Arguments gemm_arguments(const ScaledMmArgs& a) {
   using Kernel = typename G::Gemm::GemmKernel;
   constexpr bool swap = G::kSwap;
   const int M = a.A.size(0), K = a.A.size(1), N = a.B.size(1);
   const int kernel_m = swap ? N : M, kernel_n = swap ? M : N;
+  const int slices = a.splits, k = K / slices;
   const void* kernel_a = swap ? a.B.data_ptr() : a.A.data_ptr();
   const void* kernel_b = swap ? a.A.data_ptr() : a.B.data_ptr();
   // Member by member: a block-scaled mainloop's arguments carry scale fields after these.
   typename G::Gemm::Arguments args{};
   args.mode = cutlass::gemm::GemmUniversalMode::kGemm;
-  args.problem_shape = {kernel_m, kernel_n, K, 1};
+  args.problem_shape = {kernel_m, kernel_n, k, slices};
   args.mainloop.ptr_A = static_cast<const typename G::KernelA*>(kernel_a);
-  args.mainloop.dA = cutlass::make_cute_packed_stride(typename Kernel::StrideA{},
-                                                      cute::make_shape(kernel_m, K, 1));
+  args.mainloop.dA = k_sliced_stride(typename Kernel::StrideA{}, K, k);
   args.mainloop.ptr_B = static_cast<const typename G::KernelB*>(kernel_b);
-  args.mainloop.dB = cutlass::make_cute_packed_stride(typename Kernel::StrideB{},
-                                                      cute::make_shape(kernel_n, K, 1));
+  args.mainloop.dB = k_sliced_stride(typename Kernel::StrideB{}, K, k);
   args.epilogue.ptr_D = static_cast<typename G::ElementD*>(a.out.data_ptr());
   args.epilogue.dD = cutlass::make_cute_packed_stride(typename Kernel::StrideD{},
-                                                      cute::make_shape(kernel_m, kernel_n, 1));
+                                                      cute::make_shape(kernel_m, kernel_n, slices));
   args.scheduler.max_swizzle_size = a.max_swizzle;
   args.hw_info.device_id = a.A.get_device();
   args.hw_info.sm_count = multiprocessor_count(a.A.get_device());

@@ -167,7 +167,7 @@ def _make_cutlass_fp8_mm(M, N, K, device):
 
 
 def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_swizzle: int | None = None,
-                             backend: str = "auto"):
+                             backend: str = "auto", splits: int = 1):
     def make(M, N, K, device):
         A, B = _fp8_operands(M, N, K, device)
         sA, sB = _positive(M, 1, device=device), _positive(1, N, device=device)
@@ -176,7 +176,7 @@ def _make_cutlass_row_scaled(fast_accum: bool, config: str | None = None, max_sw
             if config is None:
                 return gn_kernels.cutlass_row_scaled_fp8_mm(A, B, sA, sB, use_fast_accum=fast_accum, backend=backend)
             return row_scaled_fp8_mm_with_config(A, B, sA, sB, use_fast_accum=fast_accum, config=config,
-                                                 max_swizzle=max_swizzle)
+                                                 max_swizzle=max_swizzle, splits=splits)
 
         # float64 dequantization is exact, so the check sees only the kernel's rounding.
         return Inputs(run, A.double() * sA.double(), B.double() * sB.double())
@@ -342,14 +342,18 @@ TRITON = [triton_case(name) for name in _TRITON]
 CASES = {c.name: c for c in PEERS + OURS + TRITON}
 
 
-def config_case(kernel: str, config: str, max_swizzle: int | None = None) -> Case:
-    """One of our SM90a kernels (a name in OURS) forced to one tile configuration and tile walk,
-    for the tuning sweep; it keeps the kernel's peer and accumulation."""
+def config_case(kernel: str, config: str, max_swizzle: int | None = None, splits: int = 1) -> Case:
+    """One of our SM90a kernels (a name in OURS) forced to one tile configuration and tile walk
+    (and, for the FP8 GEMM, number of K slices), for the tuning sweep; it keeps the kernel's peer
+    and accumulation."""
     base = CASES[kernel]
     make = {
-        "cutlass_row_scaled_fp8_mm": _make_cutlass_row_scaled(False, config, max_swizzle),
-        "cutlass_row_scaled_fp8_mm[fast_accum]": _make_cutlass_row_scaled(True, config, max_swizzle),
+        "cutlass_row_scaled_fp8_mm": _make_cutlass_row_scaled(False, config, max_swizzle, splits=splits),
+        "cutlass_row_scaled_fp8_mm[fast_accum]": _make_cutlass_row_scaled(True, config, max_swizzle, splits=splits),
         "cutlass_row_scaled_int8_mm": _make_cutlass_int8(True, config, max_swizzle),
         "cutlass_block_scaled_fp8_mm": _make_cutlass_block_scaled(config, max_swizzle),
     }[kernel]
-    return Case(f"{kernel}<{config}/s{max_swizzle}>", base.fmt, base.accumulation, make, base.unsupported, base.peer)
+    if splits != 1 and not kernel.startswith("cutlass_row_scaled_fp8_mm"):
+        raise ValueError(f"config_case: only cutlass_row_scaled_fp8_mm splits K, not {kernel}")
+    name = f"{config}/s{max_swizzle}" + (f"/k{splits}" if splits != 1 else "")
+    return Case(f"{kernel}<{name}>", base.fmt, base.accumulation, make, base.unsupported, base.peer)

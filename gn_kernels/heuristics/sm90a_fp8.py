@@ -1,4 +1,5 @@
-"""Which SM90a FP8 GEMM configuration (csrc/sm90a/gemm_configs.h) serves which shape.
+"""Which SM90a FP8 GEMM configuration (csrc/sm90a/gemm_configs.h) serves which shape, and in
+how many K slices a decode GEMM runs.
 
 The configurations are instantiated for E4M3 x E4M3 into bfloat16 and float16; every other
 variant (float32 out, E5M2 operands) runs DEFAULT.
@@ -37,3 +38,27 @@ def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool) -> 
         return DEFAULT
     _, promoted, fast = row_for(TABLE, M)
     return fast if fast_accum else promoted
+
+
+# Split-K for decode. A decode GEMM streams the weight once, a 64-row band of N per tile
+# (DECODE_CONFIG), one persistent CTA per SM. When ceil(N / 64) tiles fill the SMs' last round
+# poorly (N = 10240: 160 tiles on 132 SMs, so 28 SMs read a second band while 104 wait, and the
+# GEMM ran at 62% of copy bandwidth), K is cut into slices that fill the rounds better; a second
+# kernel sums the slices' float32 products (csrc/sm90a/split_k_sum.cu). A split is taken when it
+# cuts the rounds of a full-K tile that the busiest SM works through by SPLIT_GAIN or more.
+DECODE_CONFIG = "swap_pingpong_64x16"
+SPLITS = (1, 2, 4)
+SPLIT_GAIN = 0.2
+
+
+def split_k(M: int, N: int, K: int, config: str, sm_count: int) -> int:
+    """How many K slices the GEMM ``config`` runs in (1: K whole); only DECODE_CONFIG splits."""
+    if config != DECODE_CONFIG:
+        return 1
+    tiles = -(-N // 64)
+
+    def rounds(splits: int) -> float:  # in units of one full-K tile
+        return -(-tiles * splits // sm_count) / splits
+
+    best = min((s for s in SPLITS if K % (128 * s) == 0), key=lambda s: (rounds(s), s))
+    return best if rounds(best) <= (1 - SPLIT_GAIN) * rounds(1) else 1

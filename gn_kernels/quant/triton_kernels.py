@@ -20,6 +20,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from ..dispatch import multiprocessor_count
 from .formats import E2M1_MAX, FP4_DTYPE, FP8_MAX, FP8_NAN_CODE, MX_ELEMENT_EMAX, code_max
 
 # Output codes; E2M1 codes are packed two a byte by the group kernel itself.
@@ -449,7 +450,7 @@ def quantize_tensorwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, T
     amax = torch.zeros((), dtype=torch.int32, device=x.device)
     per_sm, block, max_warps, quant_warps = TENSORWISE
     blocks = max(1, triton.cdiv(xc.numel(), block))
-    sms = torch.cuda.get_device_properties(x.device).multi_processor_count if x.is_cuda else 4
+    sms = multiprocessor_count(x.device.index) if x.is_cuda else 4
     _amax_kernel[(min(blocks, per_sm * sms),)](xc, amax, xc.numel(), BLOCK=block, num_warps=max_warps)
     _tensorwise_kernel[(blocks,)](xc, q, s, amax, xc.numel(), BLOCK=block, OUT=_OUT_CODE[dtype],
                                   QMAX=code_max(dtype), INTERPRET=_interpreting(), num_warps=quant_warps)

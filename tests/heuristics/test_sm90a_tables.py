@@ -59,3 +59,22 @@ def test_entries_name_their_tile_walk_or_take_the_default():
 @pytest.mark.parametrize("variant", [("fp32", "e4m3", "e4m3"), ("bf16", "e5m2", "e4m3"), ("fp16", "e4m3", "e5m2")])
 def test_untuned_fp8_variants_run_the_default(variant):
     assert sm90a_fp8.pick(1, 4096, 4096, *variant, False) == sm90a_fp8.DEFAULT
+
+
+# Rounds of a full-K tile on the busiest of 132 SMs, with 64-row tiles of N (hand-counted):
+# N = 10240 is 160 tiles, 2 rounds whole, 5/4 in 4 slices (640 on 132 SMs: 5 rounds of a quarter);
+# N = 4096 is 64 tiles, 1 round whole, 1/2 in 2 slices; N = 57344 is 896 tiles, 7 rounds whole
+# and in 2 or 4 slices; N = 28672 is 448 tiles, 4 whole, 7/2 in 2 slices (a 12.5% cut, below
+# SPLIT_GAIN = 20%).
+@pytest.mark.parametrize("N,K,expected", [(10240, 8192, 4), (4096, 14336, 2), (4096, 4096, 2), (57344, 8192, 1),
+                                          (28672, 4096, 1), (10240, 128 * 3, 1), (6144, 4096, 4)])
+def test_decode_split_k_follows_the_rounds_of_tiles(N, K, expected):
+    assert sm90a_fp8.SPLIT_GAIN == 0.2
+    assert sm90a_fp8.split_k(1, N, K, sm90a_fp8.DECODE_CONFIG, 132) == expected
+
+
+def test_only_the_decode_configuration_splits_k():
+    assert sm90a_fp8.split_k(1, 10240, 8192, "pingpong_64x128_c1", 132) == 1
+    for fast in (False, True):
+        config, _ = heuristics.split(sm90a_fp8.pick(1, 10240, 8192, "bf16", "e4m3", "e4m3", fast))
+        assert config == sm90a_fp8.DECODE_CONFIG

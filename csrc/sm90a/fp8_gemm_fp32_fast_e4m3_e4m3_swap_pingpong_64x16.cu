@@ -1,0 +1,3 @@
+#include "fp8_gemm.cuh"
+
+GN_SM90A_FP8_DEFINE(fp32, fast, e4m3, e4m3, swap_pingpong_64x16)
