@@ -4,12 +4,15 @@ namespace gn_kernels {
 
 namespace {
 
+// Numbers in these messages go through std::to_string: an int64 streamed into a TORCH_CHECK
+// message crashed the process (SIGSEGV) on the H100 machine's torch 2.11 build; strings did not.
 void check_vector(const char* op, const std::optional<at::Tensor>& t, int64_t n,
                   const char* name) {
   if (!t.has_value()) return;
   TORCH_CHECK(t->is_cuda() && t->scalar_type() == at::kFloat && t->is_contiguous() &&
                   (t->numel() == 1 || t->numel() == n),
-              op, ": ", name, " must be a contiguous CUDA float32 tensor of 1 or ", n, " values");
+              op, ": ", name, " must be a contiguous CUDA float32 tensor of 1 or ", std::to_string(n),
+              " values");
 }
 
 }  // namespace

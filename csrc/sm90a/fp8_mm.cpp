@@ -41,8 +41,8 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
   TORCH_CHECK(!(A.scalar_type() == at::kFloat8_e5m2 && B.scalar_type() == at::kFloat8_e5m2), op,
               ": E5M2 x E5M2 is not supported");
   TORCH_CHECK(splits >= 1 && splits <= 16 && A.size(1) % (16 * splits) == 0, op,
-              ": splits must be 1 ... 16 and cut K into slices of a multiple of 16; got ", splits,
-              " for K = ", A.size(1));
+              ": splits must be 1 ... 16 and cut K into slices of a multiple of 16; got ",
+              std::to_string(splits), " for K = ", std::to_string(A.size(1)));
   if (splits == 1) return run_instance(op, instance_key(op, A, B, out, fast_accum, config), args);
   // Each slice's product is scaled in the GEMM's epilogue (the scales are linear in it) and
   // kept in float32; the bias is added once, in the sum.
