@@ -364,7 +364,7 @@ def test_split_k_refuses_slices_off_the_16_grid():
 
 @pytest.mark.gpu
 def test_split_decode_gemm_in_a_cuda_graph():
-    # The table splits N = 10240, K = 8192 at M = 1 in 4 (heuristics.sm90a_fp8.split_k): its
+    # The table splits N = 10240, K = 8192 at M = 1 in 2 (heuristics.sm90a_fp8.split_k): its
     # float32 slices come from torch's allocator inside the capture.
     require_op("cutlass_row_scaled_fp8_mm")
     A, B, sA, sB, A_deq, B_deq = _scaled_operands(1, 10240, 8192)

@@ -3,7 +3,8 @@
 // so that MAX_JOBS compiles them in parallel; each takes about a minute on one core.
 // The configurations of the shape table exist for E4M3 x E4M3 into bfloat16 and
 // float16, the inference and forward-pass GEMMs; the other variants (float32 out,
-// the E5M2 gradient GEMMs of training) have the default alone.
+// the E5M2 gradient GEMMs of training) have the default alone, but for the float32
+// decode instances that split K (heuristics/sm90a_fp8.py: split_k).
 #pragma once
 
 #include "ops.h"

@@ -42,23 +42,22 @@ def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool) -> 
 
 # Split-K for decode. A decode GEMM streams the weight once, a 64-row band of N per tile
 # (DECODE_CONFIG), one persistent CTA per SM. When ceil(N / 64) tiles fill the SMs' last round
-# poorly (N = 10240: 160 tiles on 132 SMs, so 28 SMs read a second band while 104 wait, and the
-# GEMM ran at 62% of copy bandwidth), K is cut into slices that fill the rounds better; a second
-# kernel sums the slices' float32 products (csrc/sm90a/split_k_sum.cu). A split is taken when it
-# cuts the rounds of a full-K tile that the busiest SM works through by SPLIT_GAIN or more.
+# poorly (N = 10240: 160 tiles on 132 SMs, so 28 SMs read a second band while 104 wait), K can be
+# cut in two and the slices' float32 products summed by a second kernel (csrc/sm90a/split_k_sum.cu).
+# The H100 sweep (benchmarks/results/h100_sxm_tune_split_k.md) found less than the rounds promise:
+# 2 slices took N = 10240, K = 8192 from 44.6 to 42.9 µs and N = 4096, K = 14336 from 33.4 to
+# 32.5 µs (M = 1); 4 and 8 slices gained no more, and at K = 4096 the sum's cost outweighed the
+# gain (N = 4096: 12.0 to 12.6 µs). So: 2 slices, for K >= MIN_SPLIT_K, when they cut the rounds
+# of a full-K tile on the busiest SM by SPLIT_GAIN or more.
 DECODE_CONFIG = "swap_pingpong_64x16"
-SPLITS = (1, 2, 4)
+MIN_SPLIT_K = 8192
 SPLIT_GAIN = 0.2
 
 
 def split_k(M: int, N: int, K: int, config: str, sm_count: int) -> int:
     """How many K slices the GEMM ``config`` runs in (1: K whole); only DECODE_CONFIG splits."""
-    if config != DECODE_CONFIG:
+    if config != DECODE_CONFIG or K < MIN_SPLIT_K or K % 256:
         return 1
     tiles = -(-N // 64)
-
-    def rounds(splits: int) -> float:  # in units of one full-K tile
-        return -(-tiles * splits // sm_count) / splits
-
-    best = min((s for s in SPLITS if K % (128 * s) == 0), key=lambda s: (rounds(s), s))
-    return best if rounds(best) <= (1 - SPLIT_GAIN) * rounds(1) else 1
+    rounds_whole, rounds_halves = -(-tiles // sm_count), -(-2 * tiles // sm_count) / 2
+    return 2 if rounds_halves <= (1 - SPLIT_GAIN) * rounds_whole else 1

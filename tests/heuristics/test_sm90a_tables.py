@@ -62,14 +62,16 @@ def test_untuned_fp8_variants_run_the_default(variant):
 
 
 # Rounds of a full-K tile on the busiest of 132 SMs, with 64-row tiles of N (hand-counted):
-# N = 10240 is 160 tiles, 2 rounds whole, 5/4 in 4 slices (640 on 132 SMs: 5 rounds of a quarter);
-# N = 4096 is 64 tiles, 1 round whole, 1/2 in 2 slices; N = 57344 is 896 tiles, 7 rounds whole
-# and in 2 or 4 slices; N = 28672 is 448 tiles, 4 whole, 7/2 in 2 slices (a 12.5% cut, below
-# SPLIT_GAIN = 20%).
-@pytest.mark.parametrize("N,K,expected", [(10240, 8192, 4), (4096, 14336, 2), (4096, 4096, 2), (57344, 8192, 1),
-                                          (28672, 4096, 1), (10240, 128 * 3, 1), (6144, 4096, 4)])
+# N = 10240 is 160 tiles, 2 rounds whole and 3/2 in halves; N = 4096 is 64 tiles, 1 round whole,
+# 1/2 in halves; N = 6144 is 96 tiles, 1 round either way; N = 28672 is 448 tiles, 4 rounds whole
+# and 7/2 in halves (a 12.5% cut, below SPLIT_GAIN = 20%); N = 57344 is 896 tiles, 7 either way.
+@pytest.mark.parametrize("N,K,expected", [
+    (10240, 8192, 2), (4096, 14336, 2), (6144, 16384, 1), (28672, 8192, 1), (57344, 8192, 1),
+    (4096, 4096, 1),  # K below MIN_SPLIT_K: the sum would cost more than the halves save
+    (10240, 8192 + 128, 1),  # halves of K would not be whole 128-deep K-tiles
+])
 def test_decode_split_k_follows_the_rounds_of_tiles(N, K, expected):
-    assert sm90a_fp8.SPLIT_GAIN == 0.2
+    assert (sm90a_fp8.SPLIT_GAIN, sm90a_fp8.MIN_SPLIT_K) == (0.2, 8192)
     assert sm90a_fp8.split_k(1, N, K, sm90a_fp8.DECODE_CONFIG, 132) == expected
 
 
