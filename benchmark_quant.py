@@ -1,6 +1,6 @@
 """Bandwidth of the fused quantizers beside a device-to-device copy measured in the same run.
 
-    python benchmark_quant.py [--size 8192] [--json benchmarks/results/h100_sxm_quant.json]
+    python benchmark_quant.py [--size 8192] [--cols 14336] [--json benchmarks/results/h100_sxm_quant.json]
 
 Each quantizer's output is first compared bit for bit with its pure-torch reference.
 Bytes counted: the input read once plus the codes and scales written once.
@@ -33,6 +33,8 @@ def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
     "quantize_int8_rowwise": lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl),
     "quantize_fp8_rowwise_transposed": lambda x, impl: Q.quantize_fp8_rowwise_transposed(x, impl=impl),
     "quantize_int8_rowwise_transposed": lambda x, impl: Q.quantize_int8_rowwise_transposed(x, impl=impl),
+    # What the transposed quantizers replace: torch's transposing copy, then the row-wise quantizer.
+    "quantize_fp8_rowwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_rowwise(x.t().contiguous(), impl=impl),
     "quantize_mx[mxfp8]": lambda x, impl: Q.quantize_mx(x, E4M3, "nv", impl=impl),
     "quantize_mx[mxfp4]": lambda x, impl: Q.quantize_mx(x, Q.FP4_DTYPE, "nv", impl=impl),
     "quantize_nvfp4[given tensor scale]": lambda x, impl: Q.quantize_nvfp4(x, nvfp4_scale, impl=impl)[:2],
@@ -50,18 +52,20 @@ def _same_bits(a, b) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=8192)
+    parser.add_argument("--size", type=int, default=8192, help="rows of the input (and columns, unless --cols)")
+    parser.add_argument("--cols", type=int, default=None)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("benchmark_quant.py needs a CUDA GPU", file=sys.stderr)
         return 2
     env = environment(torch.device("cuda"))
-    x = torch.randn(args.size, args.size, device="cuda", dtype=torch.bfloat16)
+    cols = args.cols or args.size
+    x = torch.randn(args.size, cols, device="cuda", dtype=torch.bfloat16)
     copy = copy_gbs(_bytes(x))
     copy_us = 2 * _bytes(x) / copy / 1e3
     rows = [["device-to-device copy (peer)", f"{copy_us:.1f}", f"{copy:.0f}", "100.0", ""]]
-    out_rows = [{"kernel": "copy", "peer": True, "M": args.size, "N": args.size, "K": 0, "us": copy_us, "gbs": copy}]
+    out_rows = [{"kernel": "copy", "peer": True, "M": args.size, "N": cols, "K": 0, "us": copy_us, "gbs": copy}]
     failed = False
     for name, fn in quantizers(Q.quantize_fp8_tensorwise(x)[1], Q.quantize_nvfp4(x)[2]).items():
         got = fn(x, "triton")
@@ -72,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         us = time_us(lambda: fn(x, "triton"))
         gbs = (_bytes(x) + _bytes(*got)) / us / 1e3
         rows.append([name, f"{us:.1f}", f"{gbs:.0f}", f"{100 * gbs / copy:.1f}", "bit-exact"])
-        out_rows.append({"kernel": name, "peer": False, "M": args.size, "N": args.size, "K": 0, "us": us, "gbs": gbs})
+        out_rows.append({"kernel": name, "peer": False, "M": args.size, "N": cols, "K": 0, "us": us, "gbs": gbs})
     table = tabulate(rows, headers=["kernel", "µs", "GB/s", "% of copy", "check"], tablefmt="github")
     head = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"{args.size}x{args.size} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written "
+            f"{args.size}x{cols} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written "
             "(the transposed ones read the input twice, since a column's max needs every row: counted once).")
     print(head + "\n\n" + table)
     if args.json:

@@ -36,9 +36,9 @@ from torch import Tensor
 
 from . import checks
 from .dispatch import check_backend, kernel_module
+from .quant.formats import MX_BLOCK
 
 HEAD_DIM = 128
-MX_BLOCK = 32
 
 
 def _check_rows(op: str, name: str, t: Tensor) -> None:

@@ -85,17 +85,22 @@ def _mm(a_q: tuple[Tensor, Tensor], bt_q: tuple[Tensor, Tensor], bias: Tensor | 
     return scaled_mm(aq, btq.t(), sa, sbt.t(), bias, out_dtype, use_fast_accum=fast)
 
 
-_FP8_ROWS = (quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise_transposed,
-             quant.quantize_fp8_rowwise_transposed)
-_INT8_ROWS = (quant.quantize_int8_rowwise, quant.quantize_int8_rowwise, quant.quantize_int8_rowwise_transposed,
-              quant.quantize_int8_rowwise_transposed)
+def _rowwise(name: str, quantize: Quantizer, quantize_transposed: Quantizer, weight_grad_tokens: int | None,
+             fast_forward: bool) -> Recipe:
+    """Row-wise scaling quantizes A and Bᵀ alike, each along its rows, and tᵀ without copying t."""
+    return Recipe(name, quantize, quantize, quantize_transposed, quantize_transposed, 16, weight_grad_tokens,
+                  fast_forward)
+
+
 _FP8_BLOCKS = (quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, _transposing(quant.quantize_fp8_groupwise),
                _transposing(quant.quantize_fp8_blockwise))
 RECIPES = {
-    "fp8_rowwise": Recipe("fp8_rowwise", *_FP8_ROWS, 16, 1, fast_forward=True),
+    "fp8_rowwise": _rowwise("fp8_rowwise", quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise_transposed, 1,
+                            fast_forward=True),
     # The block-scaled kernel applies scales every 128-deep K block, so it has no fast accumulation.
     "fp8_blockwise": Recipe("fp8_blockwise", *_FP8_BLOCKS, quant.GROUP, quant.GROUP, fast_forward=False),
-    "int8_rowwise": Recipe("int8_rowwise", *_INT8_ROWS, 16, None, fast_forward=False),
+    "int8_rowwise": _rowwise("int8_rowwise", quant.quantize_int8_rowwise, quant.quantize_int8_rowwise_transposed, None,
+                             fast_forward=False),
 }
 
 
