@@ -358,7 +358,8 @@ TENSORWISE = (8, 4096, 8, 4)
 BLOCK2D_WARPS = 8
 # Row-wise of xᵀ: (rows, columns, warps) a tile of x, for both passes. Swept on the H100 over six tiles
 # (8192x14336, 8192x4096, 4096x14336 bfloat16): 128x64 took 212.6 µs on the first, 1.6% under 64x64,
-# within 1.3% of the best elsewhere; a transposing copy then quantize_fp8_rowwise took 1007 µs.
+# within 1.3% of the best elsewhere; a transposing copy then quantize_fp8_rowwise took 1007 µs
+# (benchmark_quant.py --cols 14336: 211.0 against 1010.5 µs, benchmarks/results/h100_sxm_quant_8192x14336.md).
 TRANSPOSED_TILE = (128, 64, 4)
 _IN_CODE = {torch.bfloat16: 0, torch.float16: 1, torch.float32: 2}
 
