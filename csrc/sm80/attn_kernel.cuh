@@ -424,7 +424,7 @@ void launch_attn(const char* op, const at::Tensor& q, const at::Tensor& k, const
   for (const at::Tensor* t : {&q, &k, &v, &out}) check_rows(op, *t);
   TORCH_CHECK(q.scalar_type() == qk_dtype<kQK>() && k.scalar_type() == qk_dtype<kQK>() &&
                   out.scalar_type() == at::kBFloat16 && v.scalar_type() == (kInt8V ? at::kChar : at::kBFloat16),
-              op, ": q and k of ", qk_dtype<kQK>(), ", ", kInt8V ? "int8" : "bfloat16",
+              op, ": q and k of ", c10::toString(qk_dtype<kQK>()), ", ", kInt8V ? "int8" : "bfloat16",
               " v and a bfloat16 out expected");
   TORCH_CHECK(k.sizes() == v.sizes() && out.sizes() == q.sizes() && k.size(0) == q.size(0) &&
                   k.size(1) == q.size(1) && k.size(2) >= 1,

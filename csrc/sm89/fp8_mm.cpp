@@ -12,7 +12,8 @@ const char* fp8_name(const at::Tensor& t) {
   switch (t.scalar_type()) {
     case at::kFloat8_e4m3fn: return "e4m3";
     case at::kFloat8_e5m2: return "e5m2";
-    default: TORCH_CHECK(false, "scaled_fp8_mm: FP8 operands expected, got ", t.scalar_type());
+    default: TORCH_CHECK(false, "scaled_fp8_mm: FP8 operands expected, got ",
+                          c10::toString(t.scalar_type()));
   }
 }
 
