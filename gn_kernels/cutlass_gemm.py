@@ -97,7 +97,7 @@ def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=
     args = [A, B, f32_vector(scale_A), f32_vector(scale_B), f32_vector(bias), out, fast_accum, config, max_swizzle]
     if family.arch == "90a":  # the family that splits K
         if splits is None:
-            splits = sm90a_fp8.split_k(M, N, K, config, multiprocessor_count(A.device.index))
+            splits = sm90a_fp8.split_k(N, K, config, multiprocessor_count(A.device.index))
         args.append(splits)
     module.scaled_fp8_mm(*args)
     return out

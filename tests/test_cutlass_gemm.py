@@ -368,7 +368,7 @@ def test_split_decode_gemm_in_a_cuda_graph():
     # float32 slices come from torch's allocator inside the capture.
     require_op("cutlass_row_scaled_fp8_mm")
     A, B, sA, sB, A_deq, B_deq = _scaled_operands(1, 10240, 8192)
-    assert sm90a_fp8.split_k(1, 10240, 8192, sm90a_fp8.DECODE_CONFIG, 132) > 1
+    assert sm90a_fp8.split_k(10240, 8192, sm90a_fp8.DECODE_CONFIG, 132) > 1
     expected = cutlass_row_scaled_fp8_mm(A, B, sA, sB)
     assert_gemm_close(expected, A_deq, B_deq, HOPPER_FP8_PROMOTED)
     graph = torch.cuda.CUDAGraph()

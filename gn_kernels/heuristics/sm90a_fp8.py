@@ -54,8 +54,9 @@ MIN_SPLIT_K = 8192
 SPLIT_GAIN = 0.2
 
 
-def split_k(M: int, N: int, K: int, config: str, sm_count: int) -> int:
-    """How many K slices the GEMM ``config`` runs in (1: K whole); only DECODE_CONFIG splits."""
+def split_k(N: int, K: int, config: str, sm_count: int) -> int:
+    """How many K slices the GEMM ``config`` (the table's pick for its M) runs in (1: K whole); only
+    DECODE_CONFIG splits."""
     if config != DECODE_CONFIG or K < MIN_SPLIT_K or K % 256:
         return 1
     tiles = -(-N // 64)

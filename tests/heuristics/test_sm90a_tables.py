@@ -72,11 +72,11 @@ def test_untuned_fp8_variants_run_the_default(variant):
 ])
 def test_decode_split_k_follows_the_rounds_of_tiles(N, K, expected):
     assert (sm90a_fp8.SPLIT_GAIN, sm90a_fp8.MIN_SPLIT_K) == (0.2, 8192)
-    assert sm90a_fp8.split_k(1, N, K, sm90a_fp8.DECODE_CONFIG, 132) == expected
+    assert sm90a_fp8.split_k(N, K, sm90a_fp8.DECODE_CONFIG, 132) == expected
 
 
 def test_only_the_decode_configuration_splits_k():
-    assert sm90a_fp8.split_k(1, 10240, 8192, "pingpong_64x128_c1", 132) == 1
+    assert sm90a_fp8.split_k(10240, 8192, "pingpong_64x128_c1", 132) == 1
     for fast in (False, True):
         config, _ = heuristics.split(sm90a_fp8.pick(1, 10240, 8192, "bf16", "e4m3", "e4m3", fast))
         assert config == sm90a_fp8.DECODE_CONFIG
