@@ -46,7 +46,8 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
   if (splits == 1) return run_instance(op, instance_key(op, A, B, out, fast_accum, config), args);
   // Each slice's product is scaled in the GEMM's epilogue (the scales are linear in it) and
   // kept in float32; the bias is added once, in the sum.
-  const at::Tensor partial = at::empty({splits, A.size(0), B.size(1)}, out.options().dtype(at::kFloat));
+  const at::Tensor partial =
+      at::empty({splits, A.size(0), B.size(1)}, out.options().dtype(at::kFloat));
   const std::optional<at::Tensor> no_bias;
   const ScaledMmArgs sliced{A, B, scale_A, scale_B, no_bias, partial, args.max_swizzle,
                             static_cast<int>(splits)};

@@ -11,8 +11,8 @@ namespace gn_kernels::sm90a {
 namespace {
 
 // Four outputs a thread: N is a multiple of 4, so the four share a row, and the float4 loads of
-// partial, which sum_k_slices' caller allocated, are aligned. The slices are added in order, so the result does not depend on
-// the launch.
+// partial, which sum_k_slices' caller allocated, are aligned. The slices are added in order, so
+// the result does not depend on the launch.
 template <class Out>
 __global__ void sum_k_slices_kernel(const float4* __restrict__ partial,
                                     const float* __restrict__ bias, Out* __restrict__ out,

@@ -346,6 +346,8 @@ def config_case(kernel: str, config: str, max_swizzle: int | None = None, splits
     """One of our SM90a kernels (a name in OURS) forced to one tile configuration and tile walk
     (and, for the FP8 GEMM, number of K slices), for the tuning sweep; it keeps the kernel's peer
     and accumulation."""
+    if splits != 1 and not kernel.startswith("cutlass_row_scaled_fp8_mm"):
+        raise ValueError(f"config_case: only cutlass_row_scaled_fp8_mm splits K, not {kernel}")
     base = CASES[kernel]
     make = {
         "cutlass_row_scaled_fp8_mm": _make_cutlass_row_scaled(False, config, max_swizzle, splits=splits),
@@ -353,7 +355,5 @@ def config_case(kernel: str, config: str, max_swizzle: int | None = None, splits
         "cutlass_row_scaled_int8_mm": _make_cutlass_int8(True, config, max_swizzle),
         "cutlass_block_scaled_fp8_mm": _make_cutlass_block_scaled(config, max_swizzle),
     }[kernel]
-    if splits != 1 and not kernel.startswith("cutlass_row_scaled_fp8_mm"):
-        raise ValueError(f"config_case: only cutlass_row_scaled_fp8_mm splits K, not {kernel}")
     name = f"{config}/s{max_swizzle}" + (f"/k{splits}" if splits != 1 else "")
     return Case(f"{kernel}<{name}>", base.fmt, base.accumulation, make, base.unsupported, base.peer)
