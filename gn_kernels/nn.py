@@ -64,18 +64,21 @@ class Recipe:
     weight_grad_tokens: int | None
     # The forward GEMM keeps the tensor cores' own accumulation (see the module docstring).
     fast_forward: bool
+    # t and tᵀ quantized by one op, for recipes that quantize every operand alike (see _rowwise).
+    quantize_both_ways: Callable[[Tensor], tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]] | None = None
 
-    def forward_mm(self, x: Tensor, w_q: tuple[Tensor, Tensor], bias: Tensor | None) -> Tensor:
-        return _mm(self.quantize_a(x), w_q, bias, x.dtype, self.fast_forward)
+    def quantize_pair(self, t: Tensor, quantize: Quantizer, quantize_of_t: Quantizer, want: bool, want_of_t: bool):
+        """(quantize(t) if want, quantize_of_t(t) if want_of_t), from one op where the recipe has one."""
+        if want and want_of_t and self.quantize_both_ways is not None:
+            return self.quantize_both_ways(t)
+        return quantize(t) if want else None, quantize_of_t(t) if want_of_t else None
 
-    def input_gradient(self, dy: Tensor, weight: Tensor, dtype: torch.dtype) -> Tensor:
-        return _mm(self.quantize_a(dy), self.quantize_bt_of_t(weight), None, dtype)
+    def quantizes_weight_gradient(self, tokens: int) -> bool:
+        return self.weight_grad_tokens is not None and tokens % self.weight_grad_tokens == 0
 
-    def weight_gradient(self, dy: Tensor, x: Tensor, dtype: torch.dtype) -> Tensor:
-        tokens = self.weight_grad_tokens
-        if tokens is not None and x.shape[0] % tokens == 0:
-            return _mm(self.quantize_a_of_t(dy), self.quantize_bt_of_t(x), None, dtype)
-        return (dy.t() @ x).to(dtype)
+    def forward_mm(self, x_q: tuple[Tensor, Tensor], w_q: tuple[Tensor, Tensor], bias: Tensor | None,
+                   dtype: torch.dtype) -> Tensor:
+        return _mm(x_q, w_q, bias, dtype, self.fast_forward)
 
 
 def _mm(a_q: tuple[Tensor, Tensor], bt_q: tuple[Tensor, Tensor], bias: Tensor | None, out_dtype: torch.dtype,
@@ -86,17 +89,22 @@ def _mm(a_q: tuple[Tensor, Tensor], bt_q: tuple[Tensor, Tensor], bias: Tensor | 
 
 
 def _rowwise(name: str, quantize: Quantizer, quantize_transposed: Quantizer, weight_grad_tokens: int | None,
-             fast_forward: bool) -> Recipe:
+             fast_forward: bool, quantize_both_ways=None) -> Recipe:
     """Row-wise scaling quantizes A and Bᵀ alike, each along its rows, and tᵀ without copying t."""
     return Recipe(name, quantize, quantize, quantize_transposed, quantize_transposed, 16, weight_grad_tokens,
-                  fast_forward)
+                  fast_forward, quantize_both_ways)
+
+
+def _fp8_rowwise_both_ways(t: Tensor) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    q, s, qt, st = quant.quantize_fp8_rowwise_both_ways(t)
+    return (q, s), (qt, st)
 
 
 _FP8_BLOCKS = (quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, _transposing(quant.quantize_fp8_groupwise),
                _transposing(quant.quantize_fp8_blockwise))
 RECIPES = {
     "fp8_rowwise": _rowwise("fp8_rowwise", quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise_transposed, 1,
-                            fast_forward=True),
+                            fast_forward=True, quantize_both_ways=_fp8_rowwise_both_ways),
     # The block-scaled kernel applies scales every 128-deep K block, so it has no fast accumulation.
     "fp8_blockwise": Recipe("fp8_blockwise", *_FP8_BLOCKS, quant.GROUP, quant.GROUP, fast_forward=False),
     "int8_rowwise": _rowwise("int8_rowwise", quant.quantize_int8_rowwise, quant.quantize_int8_rowwise_transposed, None,
@@ -113,16 +121,27 @@ def recipe_for(name: str) -> Recipe:
 class _QuantizedLinearFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, recipe: Recipe) -> Tensor:
-        ctx.save_for_backward(x, weight)
-        ctx.recipe, ctx.has_bias = recipe, bias is not None
-        return recipe.forward_mm(x, recipe.quantize_bt(weight), bias)
+        needs_dx, needs_dw = ctx.needs_input_grad[:2]
+        ctx.dw_quantized = needs_dw and recipe.quantizes_weight_gradient(x.shape[0])
+        # dW's Xᵀ is quantized now, from the same reads of x as the forward's X, and kept in its
+        # place: FP8 codes and a scale per column are half the bytes of x.
+        x_q, xt_q = recipe.quantize_pair(x, recipe.quantize_a, recipe.quantize_bt_of_t, True, ctx.dw_quantized)
+        kept_x = xt_q if ctx.dw_quantized else (x if needs_dw else None, None)
+        ctx.save_for_backward(weight if needs_dx else None, *kept_x)
+        ctx.recipe, ctx.has_bias, ctx.dtypes = recipe, bias is not None, (x.dtype, weight.dtype)
+        return recipe.forward_mm(x_q, recipe.quantize_bt(weight), bias, x.dtype)
 
     @staticmethod
     def backward(ctx, dy: Tensor):
-        x, weight = ctx.saved_tensors
-        recipe, dy = ctx.recipe, dy.contiguous()
-        dx = recipe.input_gradient(dy, weight, x.dtype) if ctx.needs_input_grad[0] else None
-        dw = recipe.weight_gradient(dy, x, weight.dtype) if ctx.needs_input_grad[1] else None
+        weight, x_or_xt_codes, xt_scale = ctx.saved_tensors
+        recipe, dy, (x_dtype, w_dtype) = ctx.recipe, dy.contiguous(), ctx.dtypes
+        needs_dx, needs_dw = ctx.needs_input_grad[:2]
+        dy_q, dyt_q = recipe.quantize_pair(dy, recipe.quantize_a, recipe.quantize_a_of_t, needs_dx, ctx.dw_quantized)
+        dx = _mm(dy_q, recipe.quantize_bt_of_t(weight), None, x_dtype) if needs_dx else None
+        if ctx.dw_quantized:
+            dw = _mm(dyt_q, (x_or_xt_codes, xt_scale), None, w_dtype)
+        else:
+            dw = (dy.t() @ x_or_xt_codes).to(w_dtype) if needs_dw else None
         db = dy.sum(0).to(dy.dtype) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return dx, dw, db, None
 
@@ -175,7 +194,8 @@ class QuantizedLinear(nn.Linear):
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, self.in_features)
         if self.is_quantized:
-            y = self.recipe.forward_mm(x2, (self.weight_q, self.weight_scale), self.bias)
+            w_q = (self.weight_q, self.weight_scale)
+            y = self.recipe.forward_mm(self.recipe.quantize_a(x2), w_q, self.bias, x.dtype)
         else:
             y = _QuantizedLinearFunction.apply(x2, self.weight, self.bias, self.recipe)
         return y.reshape(*x.shape[:-1], self.out_features)

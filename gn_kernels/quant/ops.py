@@ -127,7 +127,7 @@ def _quantize_groups(x: Tensor, group: int, dtype: torch.dtype, impl: str) -> tu
         return _empty(x.shape, dtype, x), torch.zeros((*x.shape[:-1], int(group == 0)), device=x.device)
     if _use_triton(x, impl):
         return _triton().quantize_groups_triton(x, group, dtype)
-    return reference.quantize_groups(x, group, dtype)
+    return reference.quantize_groups(x.contiguous(), group, dtype)  # codes row-major, as the fake gives them
 
 
 def _fake_groups(x: Tensor, groups: int, dtype: torch.dtype):
@@ -203,6 +203,24 @@ def quantize_int8_rowwise_transposed(x: Tensor, impl: str = "auto") -> tuple[Ten
 def _(x, impl="auto"):
     _check_transposed("quantize_int8_rowwise_transposed", x, torch.int8, impl)
     return _fake_transposed(x, torch.int8)
+
+
+@torch.library.custom_op("gn_kernels::quantize_fp8_rowwise_both_ways", mutates_args=())
+def quantize_fp8_rowwise_both_ways(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn,
+                                   impl: str = "auto") -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The bits of quantize_fp8_rowwise(x) and then quantize_fp8_rowwise_transposed(x), for a matrix x
+    (R, C) in any strides, from two reads of x instead of three: codes (R, C), scales (R, 1), codes
+    (C, R), scales (C, 1). What a layer's backward takes from dY: dY for dX = dY W, dYᵀ for dW = dYᵀ X."""
+    _check_transposed("quantize_fp8_rowwise_both_ways", x, dtype, impl)
+    if x.numel() and _use_triton(x, impl):
+        return _triton().quantize_rowwise_transposed_triton(x, dtype, rows_too=True)
+    return *_quantize_groups(x, x.shape[1], dtype, impl), *_quantize_transposed(x, dtype, impl)
+
+
+@quantize_fp8_rowwise_both_ways.register_fake
+def _(x, dtype=torch.float8_e4m3fn, impl="auto"):
+    _check_transposed("quantize_fp8_rowwise_both_ways", x, dtype, impl)
+    return *_fake_groups(x, 1, dtype), *_fake_transposed(x, dtype)
 
 
 @torch.library.custom_op("gn_kernels::quantize_fp8_groupwise", mutates_args=())

@@ -164,31 +164,45 @@ def _rowwise_kernel(x_ptr, q_ptr, s_ptr, n_rows, K, ROWS: tl.constexpr, BLOCK_K:
 
 
 @triton.jit
-def _column_amax_kernel(x_ptr, m_ptr, R, C, stride_r, stride_c, BR: tl.constexpr, BC: tl.constexpr):
-    """Per column of x (R, C), the largest |x| bit pattern, merged across row tiles by atomic max
-    (bit patterns of non-negative floats order like integers, so int32 max is exact)."""
+def _tile_amax_kernel(x_ptr, m_ptr, row_m_ptr, R, C, stride_r, stride_c, BR: tl.constexpr, BC: tl.constexpr,
+                      ROWS: tl.constexpr):
+    """Per column of x (R, C), and per row too when ROWS, the largest |x| bit pattern, merged across
+    tiles by atomic max (bit patterns of non-negative floats order like integers, so int32 max is exact)."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     cols = tl.program_id(1) * BC + tl.arange(0, BC)
     mask = (rows[:, None] < R) & (cols[None, :] < C)
     x = tl.load(x_ptr + rows[:, None].to(tl.int64) * stride_r + cols[None, :] * stride_c, mask=mask, other=0.0)
-    tl.atomic_max(m_ptr + cols, tl.max(_abs_bits(x.to(tl.float32)), 0), mask=cols < C, sem="relaxed")
+    bits = _abs_bits(x.to(tl.float32))
+    tl.atomic_max(m_ptr + cols, tl.max(bits, 0), mask=cols < C, sem="relaxed")
+    if ROWS:
+        tl.atomic_max(row_m_ptr + rows, tl.max(bits, 1), mask=rows < R, sem="relaxed")
 
 
 @triton.jit
-def _transposed_codes_kernel(x_ptr, m_ptr, q_ptr, s_ptr, R, C, stride_r, stride_c, BR: tl.constexpr,
-                             BC: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr, INTERPRET: tl.constexpr):
+def _transposed_codes_kernel(x_ptr, m_ptr, q_ptr, s_ptr, row_m_ptr, row_q_ptr, row_s_ptr, R, C, stride_r, stride_c,
+                             BR: tl.constexpr, BC: tl.constexpr, ROWS: tl.constexpr, OUT: tl.constexpr,
+                             QMAX: tl.constexpr, INTERPRET: tl.constexpr):
     """Codes of xᵀ (C, R), a scale per row of xᵀ from the column maxima: the row-wise kernel's
-    arithmetic, with the tile written transposed."""
+    arithmetic, with the tile written transposed; when ROWS, the row-wise codes of x from the
+    same tile as well."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     cols = tl.program_id(1) * BC + tl.arange(0, BC)
     mask = (rows[:, None] < R) & (cols[None, :] < C)
-    x = tl.load(x_ptr + rows[:, None].to(tl.int64) * stride_r + cols[None, :] * stride_c, mask=mask, other=0.0)
+    x = tl.load(x_ptr + rows[:, None].to(tl.int64) * stride_r + cols[None, :] * stride_c, mask=mask,
+                other=0.0).to(tl.float32)
     amax, bad = _amax_of_bits(tl.load(m_ptr + cols, mask=cols < C, other=0))
     scale, inv, usable = _scale_inv(amax, bad, QMAX)
     if tl.program_id(0) == 0:
         tl.store(s_ptr + cols, scale, mask=cols < C)
-    codes = _codes(x.to(tl.float32) * inv[None, :], usable[None, :], OUT, QMAX, INTERPRET)
+    codes = _codes(x * inv[None, :], usable[None, :], OUT, QMAX, INTERPRET)
     tl.store(q_ptr + cols[None, :].to(tl.int64) * R + rows[:, None], codes, mask=mask)
+    if ROWS:
+        amax, bad = _amax_of_bits(tl.load(row_m_ptr + rows, mask=rows < R, other=0))
+        scale, inv, usable = _scale_inv(amax, bad, QMAX)
+        if tl.program_id(1) == 0:
+            tl.store(row_s_ptr + rows, scale, mask=rows < R)
+        codes = _codes(x * inv[:, None], usable[:, None], OUT, QMAX, INTERPRET)
+        tl.store(row_q_ptr + rows[:, None].to(tl.int64) * C + cols[None, :], codes, mask=mask)
 
 
 @triton.jit
@@ -384,21 +398,28 @@ def quantize_rowwise_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tens
     return q.view(dtype).reshape(x.shape), s.reshape(*x.shape[:-1], 1)
 
 
-def quantize_rowwise_transposed_triton(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+def quantize_rowwise_transposed_triton(x: Tensor, dtype: torch.dtype, rows_too: bool = False) -> tuple[Tensor, ...]:
     """Two passes over x (R, C) in any strides, since a column's max needs every row: the maxima,
     then the codes of xᵀ. Reads x twice and writes codes once, where transposing first would
-    write and read a copy of x in its own dtype as well."""
+    write and read a copy of x in its own dtype as well. With ``rows_too``, the same two passes
+    also give x's row-wise codes and scales, which come first: what the row-wise kernel's one
+    read of x would give, for no read more."""
     R, C = x.shape
-    amax = torch.zeros(C, dtype=torch.int32, device=x.device)
+    amax = torch.zeros(C + R * rows_too, dtype=torch.int32, device=x.device)
     q = _codes_buffer((C, R), dtype, x.device)
     s = torch.empty((C, 1), dtype=torch.float32, device=x.device)
+    row_q = _codes_buffer((R, C), dtype, x.device) if rows_too else q
+    row_s = torch.empty((R, 1), dtype=torch.float32, device=x.device) if rows_too else s
     rows, cols, warps = TRANSPOSED_TILE
     grid = (triton.cdiv(R, rows), triton.cdiv(C, cols))
-    _column_amax_kernel[grid](x, amax, R, C, x.stride(0), x.stride(1), BR=rows, BC=cols, num_warps=warps)
-    _transposed_codes_kernel[grid](x, amax, q, s, R, C, x.stride(0), x.stride(1), BR=rows, BC=cols,
-                                   OUT=_OUT_CODE[dtype], QMAX=code_max(dtype), INTERPRET=_interpreting(),
-                                   num_warps=warps)
-    return q.view(dtype), s
+    row_amax = amax[C:]
+    _tile_amax_kernel[grid](x, amax, row_amax, R, C, x.stride(0), x.stride(1), BR=rows, BC=cols, ROWS=rows_too,
+                            num_warps=warps)
+    _transposed_codes_kernel[grid](x, amax, q, s, row_amax, row_q, row_s, R, C, x.stride(0), x.stride(1), BR=rows,
+                                   BC=cols, ROWS=rows_too, OUT=_OUT_CODE[dtype], QMAX=code_max(dtype),
+                                   INTERPRET=_interpreting(), num_warps=warps)
+    transposed = (q.view(dtype), s)
+    return (row_q.view(dtype), row_s, *transposed) if rows_too else transposed
 
 
 def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dtype, s_dtype, emax=0, ts=None):

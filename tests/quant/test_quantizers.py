@@ -254,6 +254,10 @@ def test_dtype_errors():
         Q.quantize_mx(torch.zeros(2, 32), E4M3, "floor")
     with pytest.raises(ValueError, match=r"quantize_fp8_rowwise_transposed: x must be a matrix \(R, C\); got shape \(2, 3, 4\)"):
         Q.quantize_fp8_rowwise_transposed(torch.zeros(2, 3, 4))
+    with pytest.raises(ValueError, match=r"quantize_fp8_rowwise_both_ways: x must be a matrix \(R, C\); got shape \(5,\)"):
+        Q.quantize_fp8_rowwise_both_ways(torch.zeros(5))
+    with pytest.raises(TypeError, match="quantize_fp8_rowwise_both_ways: dtype must be one of"):
+        Q.quantize_fp8_rowwise_both_ways(torch.zeros(2, 4), torch.int8)
     with pytest.raises(TypeError, match="quantize_int8_rowwise_transposed: x must be float32"):
         Q.quantize_int8_rowwise_transposed(torch.zeros(2, 4, dtype=torch.int8))
     with pytest.raises(TypeError, match="pack_int4: x must be int8"):

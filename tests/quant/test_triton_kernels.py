@@ -32,6 +32,7 @@ def _bits(t):
 
 
 def assert_same_bits(got, want):
+    assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype
         assert torch.equal(_bits(g).cpu(), _bits(w).cpu())
@@ -128,6 +129,31 @@ def test_transposed_rowwise_is_rowwise_of_the_transpose(name, transposed, rowwis
     for source in (x, x.contiguous()):  # strided and contiguous x
         for impl in ("triton", "reference"):
             assert_same_bits(transposed(source, impl), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float8_e4m3fn, torch.float8_e5m2])
+@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(70, 130), (1, 3), (200, 64), (130, 1)])
+def test_both_ways_is_rowwise_then_transposed(dtype, in_dtype, shape):
+    # Special rows and columns both: _input's special rows, then a column of zeros and a column holding
+    # the largest finite value. One kernel's two sets of maxima must not leak into each other.
+    x = _input(shape, in_dtype)
+    x[:, 0] = 0.0
+    x[:, -1] = torch.finfo(in_dtype).max
+    want = (*Q.quantize_fp8_rowwise(x, dtype, impl="reference"),
+            *Q.quantize_fp8_rowwise_transposed(x, dtype, impl="reference"))
+    for source in (x, x.t().contiguous().t()):  # contiguous and strided x
+        for impl in ("triton", "reference"):
+            assert_same_bits(Q.quantize_fp8_rowwise_both_ways(source, dtype, impl=impl), want)
+
+
+def test_both_ways_of_nothing():
+    for impl in ("triton", "reference"):
+        q, s, qt, st = Q.quantize_fp8_rowwise_both_ways(torch.zeros(0, 5, device=DEVICE), impl=impl)
+        assert q.shape == (0, 5) and s.shape == (0, 1) and qt.shape == (5, 0)
+        assert torch.equal(st.cpu(), torch.zeros(5, 1))  # a row of nothing has scale 0
+        q, s, qt, st = Q.quantize_fp8_rowwise_both_ways(torch.zeros(4, 0, device=DEVICE), impl=impl)
+        assert q.shape == (4, 0) and torch.equal(s.cpu(), torch.zeros(4, 1)) and qt.shape == (0, 4)
 
 
 def test_transposed_rowwise_of_nothing():
