@@ -192,12 +192,13 @@ class QuantizedLinear(nn.Linear):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x: Tensor) -> Tensor:
-        x2 = x.reshape(-1, self.in_features)
+        x2, recipe = x.reshape(-1, self.in_features), self.recipe
         if self.is_quantized:
-            w_q = (self.weight_q, self.weight_scale)
-            y = self.recipe.forward_mm(self.recipe.quantize_a(x2), w_q, self.bias, x.dtype)
-        else:
-            y = _QuantizedLinearFunction.apply(x2, self.weight, self.bias, self.recipe)
+            y = recipe.forward_mm(recipe.quantize_a(x2), (self.weight_q, self.weight_scale), self.bias, x.dtype)
+        elif torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x2, self.weight, self.bias)):
+            y = _QuantizedLinearFunction.apply(x2, self.weight, self.bias, recipe)
+        else:  # no gradient to come: nothing to quantize for a backward (the Function can't tell under no_grad)
+            y = recipe.forward_mm(recipe.quantize_a(x2), recipe.quantize_bt(self.weight), self.bias, x.dtype)
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
