@@ -76,9 +76,9 @@ def test_forward_and_gradients_within_the_formats_bound(recipe):
 
 
 @pytest.mark.parametrize("recipe", list(RECIPES))
-def test_a_gradient_is_the_same_when_the_other_is_not_needed(recipe):
+def test_gradients_are_the_same_whatever_the_layer_quantizes_ahead(recipe):
     # The layer quantizes less when only one gradient is wanted (a frozen weight, or a first
-    # layer's input): what it does compute must not change, bit for bit.
+    # layer's input), or holds less (keep_weight_codes): what it computes must not change, bit for bit.
     torch.manual_seed(3)
     M, K, N = SHAPE
     layer = QuantizedLinear(K, N, recipe=recipe, device=DEVICE, dtype=BF16)
@@ -93,6 +93,11 @@ def test_a_gradient_is_the_same_when_the_other_is_not_needed(recipe):
     layer.weight.requires_grad_(True)
     layer(x.detach()).backward(dy)
     assert torch.equal(layer.weight.grad, dw)
+    # Wᵀ quantized again in the backward instead of kept from the forward: the same codes.
+    x.grad = layer.weight.grad = None
+    layer.keep_weight_codes = False
+    layer(x).backward(dy)
+    assert torch.equal(x.grad, dx) and torch.equal(layer.weight.grad, dw)
 
 
 def test_inference_weights_give_the_training_forward_and_survive_state_dict():

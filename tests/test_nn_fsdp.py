@@ -68,6 +68,7 @@ def _worker(rank: int, world: int, port: int, result: str) -> None:
         model = _model()
         for layer in model:
             if isinstance(layer, QuantizedLinear):
+                layer.keep_weight_codes = False  # as the layer's docstring advises under FSDP2
                 fully_shard(layer)
         fully_shard(model)
         share = slice(rank * TOKENS // world, (rank + 1) * TOKENS // world)
