@@ -374,6 +374,9 @@ BLOCK2D_WARPS = 8
 # (8192x14336, 8192x4096, 4096x14336 bfloat16): 128x64 took 212.6 µs on the first, 1.6% under 64x64,
 # within 1.3% of the best elsewhere; a transposing copy then quantize_fp8_rowwise took 1007 µs
 # (benchmark_quant.py --cols 14336: 211.0 against 1010.5 µs, benchmarks/results/h100_sxm_quant_8192x14336.md).
+# The both-ways form (row-wise codes too) was swept over seven tiles on four shapes: 128x64 and 64x64
+# led everywhere within 1% of each other (8192x14336: 267.5 µs, against 327.7 for the separate pair);
+# 128x128 at 8 warps and the 256-long tiles were 12-40% slower.
 TRANSPOSED_TILE = (128, 64, 4)
 _IN_CODE = {torch.bfloat16: 0, torch.float16: 1, torch.float32: 2}
 
