@@ -35,6 +35,10 @@ def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
     "quantize_int8_rowwise_transposed": lambda x, impl: Q.quantize_int8_rowwise_transposed(x, impl=impl),
     # What the transposed quantizers replace: torch's transposing copy, then the row-wise quantizer.
     "quantize_fp8_rowwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_rowwise(x.t().contiguous(), impl=impl),
+    "quantize_fp8_groupwise_transposed": lambda x, impl: Q.quantize_fp8_groupwise_transposed(x, impl=impl),
+    "quantize_fp8_groupwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_groupwise(x.t().contiguous(), impl=impl),
+    "quantize_fp8_blockwise_transposed": lambda x, impl: Q.quantize_fp8_blockwise_transposed(x, impl=impl),
+    "quantize_fp8_blockwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_blockwise(x.t().contiguous(), impl=impl),
     "quantize_fp8_rowwise_both_ways": lambda x, impl: Q.quantize_fp8_rowwise_both_ways(x, impl=impl),
     # What it replaces: the row-wise quantizer, then the transposed one.
     "quantize_fp8_rowwise + _transposed": lambda x, impl: (*Q.quantize_fp8_rowwise(x, impl=impl),
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     table = tabulate(rows, headers=["kernel", "µs", "GB/s", "% of copy", "check"], tablefmt="github")
     head = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
             f"{args.size}x{cols} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written "
-            "(the transposed and both-ways ones read the input twice, since a column's max needs every row: counted once).")
+            "(the row-wise transposed and both-ways ones read the input twice, since a column's max needs every row: counted once).")
     print(head + "\n\n" + table)
     if args.json:
         write_pair(args.json, env, out_rows, head + "\n\n" + table)

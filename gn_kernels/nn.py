@@ -12,7 +12,7 @@ A quantized along its rows and B through the rows of Bᵀ, so the operands each 
 
 A weight quantized row-wise for the forward (a scale per output feature) has the wrong scales for
 dY W, whose sum runs over output features: the backward quantizes Wᵀ afresh, a scale per input
-feature (128×128 blocks are the same either way round, but are recomputed on Wᵀ's layout). Gradients
+feature (128×128 blocks are the same either way round, but their codes are written in Wᵀ's layout). Gradients
 are E4M3 too: a scale per row gives each token its own range, which is what E5M2's wider exponent
 would buy. int8 leaves dW in bfloat16: rounding gradients over thousands of tokens to 255 levels
 loses too much. Tokens are flattened over leading dimensions.
@@ -24,8 +24,8 @@ plain copy), and nine of them were a third of the fp8_rowwise MLP's forward+back
 fp8_rowwise goes further: each of X, W and dY is quantized both ways by one op
 (quantize_fp8_rowwise_both_ways: 268 µs instead of 329 at 8192×14336, two reads of the input
 instead of three), the forward keeps Xᵀ's codes for dW in place of X, and Wᵀ's for dX unless the
-layer says otherwise (QuantizedLinear.keep_weight_codes). fp8_blockwise still transposes before
-quantizing.
+layer says otherwise (QuantizedLinear.keep_weight_codes). fp8_blockwise quantizes the groups and
+blocks of tᵀ from one read of t (a group lies within a 128-row tile of t, so no second pass is needed).
 
 Accumulation: fp8_rowwise's forward GEMM keeps the tensor cores' own FP8 accumulation
 (``use_fast_accum``): the H100 MLP's forward GEMMs took 654 µs each instead of 787; its gradient GEMMs promote
@@ -49,10 +49,6 @@ from . import quant
 from .routing import scaled_mm
 
 Quantizer = Callable[[Tensor], tuple[Tensor, Tensor]]
-
-
-def _transposing(quantize: Quantizer) -> Quantizer:
-    return lambda t: quantize(t.t().contiguous())
 
 
 @dataclass(frozen=True)
@@ -104,8 +100,8 @@ def _fp8_rowwise_both_ways(t: Tensor) -> tuple[tuple[Tensor, Tensor], tuple[Tens
     return (q, s), (qt, st)
 
 
-_FP8_BLOCKS = (quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, _transposing(quant.quantize_fp8_groupwise),
-               _transposing(quant.quantize_fp8_blockwise))
+_FP8_BLOCKS = (quant.quantize_fp8_groupwise, quant.quantize_fp8_blockwise, quant.quantize_fp8_groupwise_transposed,
+               quant.quantize_fp8_blockwise_transposed)
 RECIPES = {
     "fp8_rowwise": _rowwise("fp8_rowwise", quant.quantize_fp8_rowwise, quant.quantize_fp8_rowwise_transposed, 1,
                             fast_forward=True, quantize_both_ways=_fp8_rowwise_both_ways),

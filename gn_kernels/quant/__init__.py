@@ -18,7 +18,9 @@ from torch import Tensor
 from .formats import FP4_DTYPE, GROUP, MX_BLOCK, NVFP4_BLOCK, e2m1_values, pack_nibbles, unpack_nibbles
 from .ops import (
     quantize_fp8_blockwise,
+    quantize_fp8_blockwise_transposed,
     quantize_fp8_groupwise,
+    quantize_fp8_groupwise_transposed,
     quantize_fp8_rowwise,
     quantize_fp8_rowwise_both_ways,
     quantize_fp8_rowwise_transposed,
@@ -42,7 +44,9 @@ __all__ = [
     "pack_block_scales_nv",
     "pack_int4",
     "quantize_fp8_blockwise",
+    "quantize_fp8_blockwise_transposed",
     "quantize_fp8_groupwise",
+    "quantize_fp8_groupwise_transposed",
     "quantize_fp8_rowwise",
     "quantize_fp8_rowwise_both_ways",
     "quantize_fp8_rowwise_transposed",

@@ -256,6 +256,55 @@ def _(x, dtype=torch.float8_e4m3fn, impl="auto"):
     return _empty(x.shape, dtype, x), _empty((*x.shape[:-2], x.shape[-2] // GROUP, x.shape[-1] // GROUP), torch.float32, x)
 
 
+def _check_transposed_groups(fn: str, x: Tensor, dtype: torch.dtype, impl: str, square: bool) -> None:
+    _check(fn, x, impl)
+    check_choice(fn, "dtype", dtype, _FP8)
+    if x.dim() != 2:
+        raise ValueError(f"{fn}: x must be a matrix (R, C); got shape {tuple(x.shape)}")
+    if x.shape[0] % GROUP or (square and x.shape[1] % GROUP):
+        what = "R and C" if square else "R (the groups run along x's columns)"
+        raise ValueError(f"{fn}: {what} must be divisible by {GROUP}; got shape {tuple(x.shape)}")
+
+
+def _fake_transposed_groups(x: Tensor, dtype: torch.dtype, square: bool):
+    R, C = x.shape
+    return _empty((C, R), dtype, x), _empty((C // GROUP if square else C, R // GROUP), torch.float32, x)
+
+
+@torch.library.custom_op("gn_kernels::quantize_fp8_groupwise_transposed", mutates_args=())
+def quantize_fp8_groupwise_transposed(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn,
+                                      impl: str = "auto") -> tuple[Tensor, Tensor]:
+    """The bits of quantize_fp8_groupwise(x.t().contiguous()) for a matrix x (R, C) in any strides,
+    from one read of x: codes (C, R), scales (C, R/128). What dW = dYᵀ X takes as dYᵀ."""
+    _check_transposed_groups("quantize_fp8_groupwise_transposed", x, dtype, impl, square=False)
+    if _use_triton(x, impl):
+        return _triton().quantize_groups_transposed_triton(x, GROUP, False, dtype)
+    return _quantize_groups(x.t().contiguous(), GROUP, dtype, "reference")
+
+
+@quantize_fp8_groupwise_transposed.register_fake
+def _(x, dtype=torch.float8_e4m3fn, impl="auto"):
+    _check_transposed_groups("quantize_fp8_groupwise_transposed", x, dtype, impl, square=False)
+    return _fake_transposed_groups(x, dtype, square=False)
+
+
+@torch.library.custom_op("gn_kernels::quantize_fp8_blockwise_transposed", mutates_args=())
+def quantize_fp8_blockwise_transposed(x: Tensor, dtype: torch.dtype = torch.float8_e4m3fn,
+                                      impl: str = "auto") -> tuple[Tensor, Tensor]:
+    """The bits of quantize_fp8_blockwise(x.t().contiguous()) for a matrix x (R, C) in any strides,
+    from one read of x: codes (C, R), scales (C/128, R/128). What dX = dY W takes as Wᵀ."""
+    _check_transposed_groups("quantize_fp8_blockwise_transposed", x, dtype, impl, square=True)
+    if _use_triton(x, impl):
+        return _triton().quantize_groups_transposed_triton(x, GROUP, True, dtype)
+    return reference.quantize_blocks_2d(x.t().contiguous(), GROUP, dtype)
+
+
+@quantize_fp8_blockwise_transposed.register_fake
+def _(x, dtype=torch.float8_e4m3fn, impl="auto"):
+    _check_transposed_groups("quantize_fp8_blockwise_transposed", x, dtype, impl, square=True)
+    return _fake_transposed_groups(x, dtype, square=True)
+
+
 # ---- MX and NVFP4 ------------------------------------------------------------------------------
 
 

@@ -206,6 +206,30 @@ def _transposed_codes_kernel(x_ptr, m_ptr, q_ptr, s_ptr, row_m_ptr, row_q_ptr, r
 
 
 @triton.jit
+def _transposed_groups_kernel(x_ptr, q_ptr, s_ptr, R, C, stride_r, stride_c, GROUP: tl.constexpr,
+                              BC: tl.constexpr, SQUARE: tl.constexpr, OUT: tl.constexpr, QMAX: tl.constexpr,
+                              INTERPRET: tl.constexpr):
+    """Codes of xᵀ (C, R) with a scale per 1xGROUP group of xᵀ's rows (GROUP rows of one column of x:
+    scales (C, R/GROUP)), or per GROUPxGROUP block when SQUARE (BC == GROUP: scales (C/GROUP, R/GROUP)).
+    A group lies inside one tile, so one read of x gives its max and its codes."""
+    rows = tl.program_id(0) * GROUP + tl.arange(0, GROUP)
+    cols = tl.program_id(1) * BC + tl.arange(0, BC)
+    mask = (rows[:, None] < R) & (cols[None, :] < C)
+    x = tl.load(x_ptr + rows[:, None].to(tl.int64) * stride_r + cols[None, :] * stride_c, mask=mask,
+                other=0.0).to(tl.float32)
+    amax, bad = _amax_flag(x, 0)
+    if SQUARE:
+        scale, inv, usable = _scale_inv(tl.max(amax, 0), tl.max(bad, 0), QMAX)
+        tl.store(s_ptr + tl.program_id(1) * (R // GROUP) + tl.program_id(0), scale)
+        codes = _codes(x * inv, usable, OUT, QMAX, INTERPRET)
+    else:
+        scale, inv, usable = _scale_inv(amax, bad, QMAX)
+        tl.store(s_ptr + cols * (R // GROUP) + tl.program_id(0), scale, mask=cols < C)
+        codes = _codes(x * inv[None, :], usable[None, :], OUT, QMAX, INTERPRET)
+    tl.store(q_ptr + cols[None, :].to(tl.int64) * R + rows[:, None], codes, mask=mask)
+
+
+@triton.jit
 def _group_scale(amax, bad, ts_ptr, KIND: tl.constexpr, QMAX: tl.constexpr, EMAX: tl.constexpr,
                  INTERPRET: tl.constexpr):
     """(stored scale, 1 / scale, usable) of each group from its max |x| and its non-finite flag."""
@@ -378,6 +402,8 @@ BLOCK2D_WARPS = 8
 # led everywhere within 1% of each other (8192x14336: 267.5 µs, against 327.7 for the separate pair);
 # 128x128 at 8 warps and the 256-long tiles were 12-40% slower.
 TRANSPOSED_TILE = (128, 64, 4)
+# Groups of xᵀ: (columns of x, warps) a 128-row tile, with C a multiple of it. Not yet swept.
+TRANSPOSED_GROUP_TILE = (64, 4)
 _IN_CODE = {torch.bfloat16: 0, torch.float16: 1, torch.float32: 2}
 
 
@@ -423,6 +449,21 @@ def quantize_rowwise_transposed_triton(x: Tensor, dtype: torch.dtype, rows_too: 
                                    INTERPRET=_interpreting(), num_warps=warps)
     transposed = (q.view(dtype), s)
     return (row_q.view(dtype), row_s, *transposed) if rows_too else transposed
+
+
+def quantize_groups_transposed_triton(x: Tensor, group: int, square: bool, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """xᵀ's 1xgroup groups (or group x group blocks when ``square``) from one read of x (R, C) in any
+    strides; R (and C when square) a multiple of ``group``."""
+    R, C = x.shape
+    q = _codes_buffer((C, R), dtype, x.device)
+    s = torch.empty((C // group, R // group) if square else (C, R // group), dtype=torch.float32, device=x.device)
+    if q.numel():
+        cols, warps = (group, BLOCK2D_WARPS) if square else TRANSPOSED_GROUP_TILE
+        _transposed_groups_kernel[(R // group, triton.cdiv(C, cols))](x, q, s, R, C, x.stride(0), x.stride(1), GROUP=group,
+                                                          BC=cols, SQUARE=square, OUT=_OUT_CODE[dtype],
+                                                          QMAX=code_max(dtype), INTERPRET=_interpreting(),
+                                                          num_warps=warps)
+    return q.view(dtype), s
 
 
 def _launch_groups(x: Tensor, group: int, kind: int, out: int, qmax: float, q_dtype, s_dtype, emax=0, ts=None):

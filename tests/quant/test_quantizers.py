@@ -258,6 +258,14 @@ def test_dtype_errors():
         Q.quantize_fp8_rowwise_both_ways(torch.zeros(5))
     with pytest.raises(TypeError, match="quantize_fp8_rowwise_both_ways: dtype must be one of"):
         Q.quantize_fp8_rowwise_both_ways(torch.zeros(2, 4), torch.int8)
+    with pytest.raises(ValueError, match=r"quantize_fp8_groupwise_transposed: R \(the groups run along x's columns\) "
+                                         r"must be divisible by 128; got shape \(100, 128\)"):
+        Q.quantize_fp8_groupwise_transposed(torch.zeros(100, 128))
+    with pytest.raises(ValueError, match=r"quantize_fp8_blockwise_transposed: R and C must be divisible by 128; "
+                                         r"got shape \(128, 64\)"):
+        Q.quantize_fp8_blockwise_transposed(torch.zeros(128, 64))
+    with pytest.raises(ValueError, match=r"quantize_fp8_blockwise_transposed: x must be a matrix"):
+        Q.quantize_fp8_blockwise_transposed(torch.zeros(2, 128, 128))
     with pytest.raises(TypeError, match="quantize_int8_rowwise_transposed: x must be float32"):
         Q.quantize_int8_rowwise_transposed(torch.zeros(2, 4, dtype=torch.int8))
     with pytest.raises(TypeError, match="pack_int4: x must be int8"):

@@ -147,6 +147,34 @@ def test_both_ways_is_rowwise_then_transposed(dtype, in_dtype, shape):
             assert_same_bits(Q.quantize_fp8_rowwise_both_ways(source, dtype, impl=impl), want)
 
 
+GROUPS_OF_THE_TRANSPOSE = [
+    ("groupwise", Q.quantize_fp8_groupwise_transposed, Q.quantize_fp8_groupwise, [(256, 130), (128, 1), (384, 64)]),
+    ("blockwise", Q.quantize_fp8_blockwise_transposed, Q.quantize_fp8_blockwise, [(256, 384), (128, 128)]),
+]
+
+
+@pytest.mark.parametrize("name,transposed,plain,shapes", GROUPS_OF_THE_TRANSPOSE,
+                         ids=[g[0] for g in GROUPS_OF_THE_TRANSPOSE])
+@pytest.mark.parametrize("dtype", [E4M3, E5M2])
+@pytest.mark.parametrize("in_dtype", [torch.float32, torch.bfloat16])
+def test_groups_of_the_transpose_are_those_of_a_transposed_copy(name, transposed, plain, shapes, dtype, in_dtype):
+    # _input's special rows of xᵀ are special columns of x: all-zero, tied, non-finite groups and blocks.
+    for shape in shapes:
+        xt = _input(shape[::-1], in_dtype)
+        x, want = xt.t(), plain(xt, dtype, impl="reference")
+        for source in (x, x.contiguous()):
+            for impl in ("triton", "reference"):
+                assert_same_bits(transposed(source, dtype, impl=impl), want)
+
+
+def test_groups_of_the_transpose_of_nothing():
+    for impl in ("triton", "reference"):
+        q, s = Q.quantize_fp8_groupwise_transposed(torch.zeros(0, 5, device=DEVICE), impl=impl)
+        assert q.shape == (5, 0) and s.shape == (5, 0)
+        q, s = Q.quantize_fp8_blockwise_transposed(torch.zeros(128, 0, device=DEVICE), impl=impl)
+        assert q.shape == (0, 128) and s.shape == (0, 1)
+
+
 def test_both_ways_of_nothing():
     for impl in ("triton", "reference"):
         q, s, qt, st = Q.quantize_fp8_rowwise_both_ways(torch.zeros(0, 5, device=DEVICE), impl=impl)
