@@ -402,8 +402,12 @@ BLOCK2D_WARPS = 8
 # led everywhere within 1% of each other (8192x14336: 267.5 µs, against 327.7 for the separate pair);
 # 128x128 at 8 warps and the 256-long tiles were 12-40% slower.
 TRANSPOSED_TILE = (128, 64, 4)
-# Groups of xᵀ: (columns of x, warps) a 128-row tile, with C a multiple of it. Not yet swept.
+# Groups of xᵀ: (columns of x, warps) a 128-row tile of x, and the warps of a 128x128 block of xᵀ.
+# Swept on the H100 (8192x14336, 14336x4096, 8192x4096 bfloat16): 64 columns at 4 warps led on all
+# three (129.1 µs on the first; 32 to 256 columns at 4 or 8 warps 16-44% slower), and 4 warps took
+# the blocks 3-6% under 8 (123.1 µs on the first) and 40% under 16.
 TRANSPOSED_GROUP_TILE = (64, 4)
+TRANSPOSED_BLOCK_WARPS = 4
 _IN_CODE = {torch.bfloat16: 0, torch.float16: 1, torch.float32: 2}
 
 
@@ -458,7 +462,7 @@ def quantize_groups_transposed_triton(x: Tensor, group: int, square: bool, dtype
     q = _codes_buffer((C, R), dtype, x.device)
     s = torch.empty((C // group, R // group) if square else (C, R // group), dtype=torch.float32, device=x.device)
     if q.numel():
-        cols, warps = (group, BLOCK2D_WARPS) if square else TRANSPOSED_GROUP_TILE
+        cols, warps = (group, TRANSPOSED_BLOCK_WARPS) if square else TRANSPOSED_GROUP_TILE
         _transposed_groups_kernel[(R // group, triton.cdiv(C, cols))](x, q, s, R, C, x.stride(0), x.stride(1), GROUP=group,
                                                           BC=cols, SQUARE=square, OUT=_OUT_CODE[dtype],
                                                           QMAX=code_max(dtype), INTERPRET=_interpreting(),
