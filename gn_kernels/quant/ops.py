@@ -257,10 +257,7 @@ def _(x, dtype=torch.float8_e4m3fn, impl="auto"):
 
 
 def _check_transposed_groups(fn: str, x: Tensor, dtype: torch.dtype, impl: str, square: bool) -> None:
-    _check(fn, x, impl)
-    check_choice(fn, "dtype", dtype, _FP8)
-    if x.dim() != 2:
-        raise ValueError(f"{fn}: x must be a matrix (R, C); got shape {tuple(x.shape)}")
+    _check_transposed(fn, x, dtype, impl)
     if x.shape[0] % GROUP or (square and x.shape[1] % GROUP):
         what = "R and C" if square else "R (the groups run along x's columns)"
         raise ValueError(f"{fn}: {what} must be divisible by {GROUP}; got shape {tuple(x.shape)}")
