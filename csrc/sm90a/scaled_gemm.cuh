@@ -15,6 +15,7 @@
 #include "common/cutlass_launch.h"
 #include "gemm_configs.h"
 #include "ops.h"
+#include "overlapped_promotion.cuh"
 #include "scaled_epilogue.cuh"
 
 namespace gn_kernels::sm90a {
@@ -55,13 +56,16 @@ struct ScaledGemm {
       ElementAccumulator, ElementCompute, void, LayoutD, kAlignmentD, ElementD,
       LayoutD, kAlignmentD, typename Config::EpilogueSchedule, Fusion>::CollectiveOp;
 
-  using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+  using BuiltMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, KernelA, cutlass::layout::RowMajor,
       kAlignmentAB, KernelB, cutlass::layout::ColumnMajor, kAlignmentAB, ElementAccumulator,
       typename Config::TileShape, typename Config::ClusterShape,
       cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(
           sizeof(typename CollectiveEpilogue::SharedStorage))>,
       typename Config::template KernelSchedule<FastAccum>>::CollectiveOp;
+  static constexpr bool kPromoted = !FastAccum && !std::is_same_v<ElementA, int8_t>;
+  using CollectiveMainloop =
+      std::conditional_t<kPromoted, OverlappedPromotionMainloop<BuiltMainloop>, BuiltMainloop>;
 
   using Kernel =
       cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, CollectiveMainloop,
