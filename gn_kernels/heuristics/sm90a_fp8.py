@@ -13,19 +13,22 @@ DEFAULT = "coop_128x128_c2"
 
 # (largest M, entry with promoted accumulation, with fast accumulation): per M of the sweep,
 # the configuration and tile walk with the best geometric-mean speed over the Llama 3 8B and 70B
-# projection shapes (scripts/tune_sm90a_gemm.py on the H100, 2026-11-23, M = 1 ... 4096; the
-# summary is benchmarks/results/h100_sxm_tune_sm90a.md). Comments: that best's speed against
-# cuBLAS row-wise, promoted / fast. Decode sizes run the GEMM transposed, so that the weight's N
-# fills 64-row tiles and a few rows of A a 16-wide side. Beyond the sweep (M > 4096) the tile
-# walk is 4 wide: at 8192^3 and 16384x57344x8192 it took 128x128 from 0.89x and 0.74x cuBLAS
-# to 0.98x and 0.94x (benchmarks/results/h100_sxm_swizzle.md).
+# projection shapes (scripts/tune_sm90a_gemm.py on the H100, M = 1 ... 16384). Promoted: swept
+# 2026-11-24 after its mainloop began to overlap promotions with WGMMAs
+# (benchmarks/results/h100_sxm_tune_sm90a_overlapped.md); fast: 2026-11-23, M = 1 ... 4096
+# (h100_sxm_tune_sm90a.md). Comments: that best's speed against cuBLAS row-wise, promoted /
+# fast. Decode sizes run the GEMM transposed, so that the weight's N fills 64-row tiles and a
+# few rows of A a 16-wide side. Beyond M = 4096 the fast tile walk is 4 wide: at 8192^3 and
+# 16384x57344x8192 it took 128x128 from 0.89x and 0.74x cuBLAS to 0.98x and 0.94x
+# (benchmarks/results/h100_sxm_swizzle.md). Stream-K's balanced last wave beat the
+# data-parallel 128x128 cluster-2 tile by 2% at M = 4096 and 6% at 16384, promoted.
 TABLE: list[tuple[int | None, str, str]] = [
-    (16, "swap_pingpong_64x16", "swap_pingpong_64x16/s1"),  # M=1: 1.25x / 1.16x; M=16: 1.17x / 1.11x
-    (64, "pingpong_64x128_c1/s1", "pingpong_64x128_c1/s1"),  # 1.03x / 1.08x
-    (256, "coop_128x128_streamk/s1", "pingpong_64x128_c1/s1"),  # 0.96x / 1.01x
-    (1024, "coop_128x128_c2/s1", "coop_128x256_c2/s1"),  # 0.98x / 0.97x
-    (4096, "coop_128x128_c2/s1", "coop_128x256_c2"),  # 0.96x / 1.00x
-    (None, "coop_128x128_c2", "coop_128x256_c2"),
+    (16, "swap_pingpong_64x16/s1", "swap_pingpong_64x16/s1"),  # M=1: 1.31x / 1.16x; M=16: 1.18x / 1.11x
+    (64, "pingpong_64x128_c1/s1", "pingpong_64x128_c1/s1"),  # 1.10x / 1.08x
+    (256, "pingpong_64x128_c1/s1", "pingpong_64x128_c1/s1"),  # 1.09x / 1.01x
+    (1024, "coop_128x128_c2/s1", "coop_128x256_c2/s1"),  # 1.08x / 0.97x
+    (4096, "coop_128x128_streamk/s4", "coop_128x256_c2"),  # 1.03x / 1.00x
+    (None, "coop_128x128_streamk/s4", "coop_128x256_c2"),  # 1.02x at 16384 / -
 ]
 
 TUNED_VARIANTS = {("bf16", "e4m3", "e4m3"), ("fp16", "e4m3", "e4m3")}
