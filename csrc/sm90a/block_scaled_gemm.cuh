@@ -1,7 +1,8 @@
 // SM90a block-scaled FP8 GEMM (DeepSeek-V3's recipe): A (M, K) E4M3 with one float32
 // scale per row and 128 of K, B (K, N) E4M3 with one per 128x128 block. The mainloop
 // multiplies each 128-deep K block's partial product by its two scales before adding
-// it to the float32 accumulator; the epilogue adds the bias and casts.
+// it to the float32 accumulator, while the next block's WGMMAs run (overlapped_promotion.cuh);
+// the epilogue adds the bias and casts.
 #pragma once
 
 #include <cutlass/detail/blockwise_scale_layout.hpp>
@@ -49,7 +50,7 @@ struct BlockScaledFp8Gemm {
       float, void, LayoutD, kAlignmentD, ElementD, LayoutD, kAlignmentD,
       typename Config::EpilogueSchedule, typename Epilogue::Tree>::CollectiveOp;
 
-  using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+  using BuiltMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, KernelA,
       cute::tuple<cutlass::layout::RowMajor, LayoutSFA>, 16, KernelB,
       cute::tuple<cutlass::layout::ColumnMajor, LayoutSFB>, 16, float, typename Config::TileShape,
@@ -57,6 +58,7 @@ struct BlockScaledFp8Gemm {
       cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(
           sizeof(typename CollectiveEpilogue::SharedStorage))>,
       typename BlockwiseKernel<Config::kSchedule>::type>::CollectiveOp;
+  using CollectiveMainloop = OverlappedPromotionMainloop<BuiltMainloop, true>;
 
   using Kernel =
       cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, CollectiveMainloop,
