@@ -326,6 +326,19 @@ def test_every_configuration_matches_reference(M, fast, config, out_dtype):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("config", sorted({c for f, c in tuned_fp8_instances() if not f}))
+@pytest.mark.parametrize("K", [16, 384, 640])
+def test_promoted_odd_numbers_of_k_tiles(K, config):
+    # The promoting mainloop takes K tiles in pairs: one tile never enters its loop, and an odd
+    # count ends in the branch that promotes the last two tiles apart.
+    require_op("cutlass_row_scaled_fp8_mm")
+    torch.manual_seed(K)
+    A, B, sA, sB, A_deq, B_deq = _scaled_operands(129, 272, K)
+    out = row_scaled_fp8_mm_with_config(A, B, sA, sB, None, torch.bfloat16, False, config=config)
+    assert_gemm_close(out, A_deq, B_deq, ACC[False])
+
+
+@pytest.mark.gpu
 @pytest.mark.parametrize("fast", [False, True])
 def test_swapped_configuration_with_tensorwise_scales(fast):
     require_op("cutlass_row_scaled_fp8_mm")

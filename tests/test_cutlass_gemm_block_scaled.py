@@ -102,6 +102,19 @@ def test_every_configuration(M, out, config):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("out,config", INSTANCES, ids=[f"{o}-{c}" for o, c in INSTANCES])
+@pytest.mark.parametrize("K", [128, 384, 640])
+def test_odd_numbers_of_k_blocks(K, out, config):
+    # The mainloop takes K blocks in pairs: one block never enters its loop, and an odd count
+    # ends in the branch that promotes the last two blocks apart.
+    require_op("cutlass_block_scaled_fp8_mm")
+    torch.manual_seed(K)
+    A, B, sA, sB, A_deq, B_deq = _heavy_tailed_case(129, 256, K)
+    got = block_scaled_fp8_mm_with_config(A, B, sA, sB, None, SHORT[out], config=config)
+    assert_gemm_close(got, A_deq, B_deq, HOPPER_FP8_PROMOTED)
+
+
+@pytest.mark.gpu
 def test_block_scaled_takes_either_scale_order_and_graph_replay():
     require_op("cutlass_block_scaled_fp8_mm")
     A, B = _operands(33, 256, 512)
