@@ -21,9 +21,12 @@ from gn_kernels.bench.shapes import PRESETS, parse_shapes
 
 
 def select_cases(spec: str):
-    """Comma-separated names or globs, e.g. 'cutlass_*,cublas_fp8_rowwise'; 'all' for every case."""
+    """Comma-separated names or globs, e.g. 'cutlass_*,cublas_fp8_rowwise'; 'all' for every case.
+    A case's exact name selects that case alone: names such as 'cutlass_row_scaled_fp8_mm[fast_accum]'
+    would read as globs with a character class and match nothing."""
     patterns = [p.strip() for p in spec.split(",") if p.strip()]
-    chosen = [c for name, c in CASES.items() if any(fnmatch.fnmatch(name, p) or p == "all" for p in patterns)]
+    chosen = [c for name, c in CASES.items()
+              if any(p == "all" or p == name or (p not in CASES and fnmatch.fnmatchcase(name, p)) for p in patterns)]
     if not chosen:
         raise SystemExit(f"--kernels {spec!r} matches none of: {', '.join(CASES)}")
     return chosen

@@ -3,10 +3,10 @@
 // tile in the tensor cores from zero and add that partial tile, times its block scales if
 // any, into float32 registers. CUTLASS's FP8 mainloops wait for every WGMMA in flight before
 // each addition, which drains the tensor pipe once per K tile: the row-wise one ran at 0.81x
-// our fast-accumulation kernel at 8192^3 on the H100 (1221 against 1500 TFLOPS,
-// benchmarks/results/h100_sxm.md). Here K tiles alternate between two partial accumulators,
-// so tile t's WGMMAs run while tile t - 1's partial sums are added; that took the row-wise
-// GEMM to 1309 TFLOPS there. The sums are CUTLASS's, in the same order. The cost is one more
+// our fast-accumulation kernel at 8192^3 on the H100 (1221 against 1500 TFLOPS, in
+// benchmarks/results/h100_sxm.md as commit f5f4f6e has it). Here K tiles alternate between two
+// partial accumulators, so tile t's WGMMAs run while tile t - 1's partial sums are added; that
+// took the row-wise GEMM to 1309 TFLOPS there (h100_sxm_overlap_first.md). The sums are CUTLASS's, in the same order. The cost is one more
 // accumulator: 64 more registers a thread for a 64x128 warpgroup tile (192 in all), which is
 // why only tiles of that size or smaller use it.
 #pragma once
