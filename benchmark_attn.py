@@ -44,8 +44,9 @@ def _sdpa(backend):
     return run
 
 
-SWEEP = [AttnConfig(*c) for c in [(128, 64, 8, 3), (128, 128, 8, 2), (128, 128, 8, 3), (128, 64, 4, 3),
-                                   (64, 64, 4, 3), (128, 32, 4, 4), (256, 64, 8, 2), (128, 128, 16, 2)]]
+# Every one fits the 227 KB of shared memory a block may take on the H100 at head dim 128.
+SWEEP = [AttnConfig(*c) for c in [(128, 64, 8, 3), (128, 64, 8, 4), (128, 128, 8, 2), (128, 128, 8, 3),
+                                   (64, 64, 4, 3), (64, 64, 4, 4), (64, 128, 4, 3), (128, 32, 4, 4), (64, 32, 4, 4)]]
 
 
 def kernels(sweep: bool = False) -> dict:
@@ -77,14 +78,19 @@ def kernels(sweep: bool = False) -> dict:
     def forced(cfg):  # the kernel at one configuration, for --sweep
         from gn_kernels.triton_attention_kernels import attention
 
-        def run(q, k, v, causal):
-            out = torch.empty_like(q)
-            attention(q, k, v, out, causal, cfg=cfg)
+        def run(q, k, v, causal, scale_q=None, scale_k=None):
+            out = torch.empty(q.shape, dtype=v.dtype, device=q.device)
+            attention(q, k, v, out, causal, scale_q, scale_k, cfg=cfg)
             return out
 
-        return lambda q, k, v, causal: (lambda: run(q, k, v, causal), dict(q=q, k=k, v=v))
+        return run
 
-    swept = {f"triton_attn<{c.name}>": (forced(c), FP32_ACC, False) for c in (SWEEP if sweep else [])}
+    swept = {}
+    for c in SWEEP if sweep else []:
+        run = forced(c)
+        swept[f"triton_attn<{c.name}>"] = (plain(run), FP32_ACC, False)
+        swept[f"triton_scaled_qk_attn[int8]<{c.name}>"] = (
+            scaled(lambda q, k, v, sq, sk, causal, run=run: run(q, k, v, causal, sq, sk), torch.int8), INT32_ACC, False)
     return swept | {
         "sdpa_flash": (plain(_sdpa(SDPBackend.FLASH_ATTENTION)), FP32_ACC, True),
         "sdpa_cudnn": (plain(_sdpa(SDPBackend.CUDNN_ATTENTION)), FP32_ACC, True),
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", default="4,8,4096,8192,128", help="batch,heads,len_q,len_kv,head_dim")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--sweep", action="store_true", help="also time triton_attn at each configuration of SWEEP")
+    parser.add_argument("--sweep", action="store_true", help="also time triton_attn and the int8 triton_scaled_qk_attn at each configuration of SWEEP")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("benchmark_attn.py needs a CUDA GPU", file=sys.stderr)

@@ -17,6 +17,47 @@ LOG2E = 1.4426950408889634
 
 
 @triton.jit
+def _attn_step(acc, l_i, m_i, q, row_scale, k_base, v_base, sk_base, rm, start_n, Lk, s_kl, s_vl, kv_mask,
+               BLOCK_N: tl.constexpr, SCALED: tl.constexpr, QK_ACC: tl.constexpr, UPCAST: tl.constexpr,
+               INTERPRET: tl.constexpr, MASKED: tl.constexpr, CAUSAL: tl.constexpr):
+    """One block of keys into the online softmax. MASKED: the block may hold keys past Lk or,
+    if CAUSAL, keys after some of its queries; the others skip the mask and its selects."""
+    rn = start_n + tl.arange(0, BLOCK_N)
+    # Rows past Lk read row Lk - 1 rather than take a load mask (their scores are masked): with
+    # masked loads in the second loop, ptxas serialized every WGMMA of the kernel (C7515).
+    rows = tl.minimum(rn, Lk - 1) if MASKED else rn
+    k = _load_operand(k_base + rows[:, None] * s_kl, kv_mask, UPCAST)
+    qk = tl.dot(q, tl.trans(k), out_dtype=QK_ACC).to(tl.float32)
+    if SCALED:
+        s = qk * row_scale[:, None] * tl.load(sk_base + rows)[None, :]
+    else:
+        s = qk  # times row_scale below, folded into the subtraction of the maximum
+    if MASKED:
+        keep = rn[None, :] < Lk
+        if CAUSAL:  # query i sees keys j <= i, as F.scaled_dot_product_attention(is_causal=True)
+            keep = keep & (rn[None, :] <= rm[:, None])
+        s = tl.where(keep, s, float("-inf"))
+    if SCALED:
+        m_new = tl.maximum(m_i, tl.max(s, 1))
+    else:  # row_scale is the positive 1/sqrt(D) in log2 units: max(s * c) = max(s) * c
+        m_new = tl.maximum(m_i, tl.max(s, 1) * row_scale)
+    # A row that has seen no key yet keeps m = -inf; shift by 0 there so exp2 gives 0, not NaN.
+    shift = tl.where(m_new == float("-inf"), 0.0, m_new)
+    if SCALED:
+        p = tl.math.exp2(s - shift[:, None])
+    else:
+        p = tl.math.exp2(s * row_scale[:, None] - shift[:, None])  # one FFMA per score
+    alpha = tl.math.exp2(m_i - shift)
+    l_i = l_i * alpha + tl.sum(p, 1)
+    v = _load_operand(v_base + rows[:, None] * s_vl, kv_mask, False)
+    if INTERPRET:  # the interpreter keeps p in float32: more accurate than the GPU's rounding to v's dtype
+        acc = acc * alpha[:, None] + tl.dot(p, v.to(tl.float32))
+    else:
+        acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
+    return acc, l_i, m_new
+
+
+@triton.jit
 def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP, qk_scale,
                  s_qb, s_qh, s_ql, s_kb, s_kh, s_kl, s_vb, s_vh, s_vl, s_ob, s_oh, s_ol,
                  s_sqb, s_sqh, s_skb, s_skh,
@@ -32,6 +73,7 @@ def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP
     d_ok = rd < D
     q_mask = (rm[:, None] < Lq) & d_ok[None, :]
     q = _load_operand(q_ptr + b * s_qb + h * s_qh + rm[:, None] * s_ql + rd[None, :], q_mask, UPCAST)
+    kv_mask = None if D == BLOCK_D else d_ok[None, :]
     # Scores in log2 units, so the online softmax runs on exp2.
     row_scale = tl.full((BLOCK_M,), qk_scale, tl.float32)
     if SCALED:
@@ -39,30 +81,22 @@ def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP
     m_i = tl.full((BLOCK_M,), float("-inf"), tl.float32)
     l_i = tl.zeros((BLOCK_M,), tl.float32)
     acc = tl.zeros((BLOCK_M, BLOCK_D), tl.float32)
-    end_n = tl.minimum(Lk, start_m + BLOCK_M) if CAUSAL else Lk
-    for start_n in range(0, end_n, BLOCK_N):
-        rn = start_n + tl.arange(0, BLOCK_N)
-        kv_mask = (rn[:, None] < Lk) & d_ok[None, :]
-        k = _load_operand(k_ptr + b * s_kb + kv_h * s_kh + rn[:, None] * s_kl + rd[None, :], kv_mask, UPCAST)
-        s = tl.dot(q, tl.trans(k), out_dtype=QK_ACC).to(tl.float32) * row_scale[:, None]
-        if SCALED:
-            s *= tl.load(sk_ptr + b * s_skb + kv_h * s_skh + rn, mask=rn < Lk, other=0.0)[None, :]
-        keep = rn[None, :] < Lk
-        if CAUSAL:  # query i sees keys j <= i, as F.scaled_dot_product_attention(is_causal=True)
-            keep = keep & (rn[None, :] <= rm[:, None])
-        s = tl.where(keep, s, float("-inf"))
-        m_new = tl.maximum(m_i, tl.max(s, 1))
-        # A row that has seen no key yet keeps m = -inf; shift by 0 there so exp2 gives 0, not NaN.
-        shift = tl.where(m_new == float("-inf"), 0.0, m_new)
-        p = tl.math.exp2(s - shift[:, None])
-        alpha = tl.math.exp2(m_i - shift)
-        l_i = l_i * alpha + tl.sum(p, 1)
-        v = tl.load(v_ptr + b * s_vb + kv_h * s_vh + rn[:, None] * s_vl + rd[None, :], mask=kv_mask, other=0.0)
-        if INTERPRET:  # the interpreter keeps p in float32: more accurate than the GPU's rounding to v's dtype
-            acc = acc * alpha[:, None] + tl.dot(p, v.to(tl.float32))
-        else:
-            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
-        m_i = m_new
+    k_base = k_ptr + b * s_kb + kv_h * s_kh + rd[None, :]
+    v_base = v_ptr + b * s_vb + kv_h * s_vh + rd[None, :]
+    sk_base = sk_ptr + b * s_skb + kv_h * s_skh
+    # Keys [0, whole) fill whole blocks that every query of this block sees; the blocks from
+    # there to the end may cross Lk or, for CAUSAL, the diagonal, and take the mask.
+    whole = (Lk // BLOCK_N) * BLOCK_N
+    end = Lk
+    if CAUSAL:
+        whole = tl.minimum(whole, (start_m // BLOCK_N) * BLOCK_N)
+        end = tl.minimum(Lk, start_m + BLOCK_M)
+    for start_n in range(0, whole, BLOCK_N):
+        acc, l_i, m_i = _attn_step(acc, l_i, m_i, q, row_scale, k_base, v_base, sk_base, rm, start_n, Lk,
+                                   s_kl, s_vl, kv_mask, BLOCK_N, SCALED, QK_ACC, UPCAST, INTERPRET, False, CAUSAL)
+    for start_n in range(whole, end, BLOCK_N):
+        acc, l_i, m_i = _attn_step(acc, l_i, m_i, q, row_scale, k_base, v_base, sk_base, rm, start_n, Lk,
+                                   s_kl, s_vl, kv_mask, BLOCK_N, SCALED, QK_ACC, UPCAST, INTERPRET, True, CAUSAL)
     out = acc / l_i[:, None]
     tl.store(o_ptr + b * s_ob + h * s_oh + rm[:, None] * s_ol + rd[None, :], out.to(o_ptr.dtype.element_ty), mask=q_mask)
 

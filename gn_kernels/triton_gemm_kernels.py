@@ -42,7 +42,11 @@ def _tile_of(tile, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: 
 
 @triton.jit
 def _load_operand(ptrs, mask, UPCAST: tl.constexpr):
-    if UPCAST:
+    if mask is None:  # tl.load refuses a fill value without a mask
+        x = tl.load(ptrs)
+        if UPCAST:
+            x = x.to(tl.float32)
+    elif UPCAST:
         # The interpreter multiplies bfloat16 wrongly and cannot fill FP8 with zeros; products of
         # either are exact in float32, so the sums are those of the tensor cores.
         x = tl.where(mask, tl.load(ptrs, mask=mask).to(tl.float32), 0.0)

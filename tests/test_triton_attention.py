@@ -26,7 +26,8 @@ def _assert_close(out, *args, **kwargs):
 
 
 @pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("B,H,Hkv,Lq,Lk,D", [(1, 2, 2, 37, 37, 64), (2, 4, 2, 20, 45, 32), (1, 2, 1, 50, 17, 128)])
+@pytest.mark.parametrize("B,H,Hkv,Lq,Lk,D", [(1, 2, 2, 37, 37, 64), (2, 4, 2, 20, 45, 32), (1, 2, 1, 50, 17, 128),
+                                              (1, 2, 2, 70, 150, 80)])
 @pytest.mark.parametrize("dtype", [BF16, F16])
 def test_attention_matches_reference(B, H, Hkv, Lq, Lk, D, dtype, causal):
     torch.manual_seed(Lq * Lk + D)

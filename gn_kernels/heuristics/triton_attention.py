@@ -16,12 +16,14 @@ class AttnConfig(NamedTuple):
         return f"{self.block_m}x{self.block_n}_w{self.num_warps}_s{self.num_stages}"
 
 
-# bfloat16 q and k: the fastest of benchmark_attn.py --sweep on the H100 (2026-11-23, triton 3.6;
-# batch 4, 8 heads, 4096 queries, 8192 keys, head dim 128): 494 TFLOPS non-causal, 374 causal,
-# where 128x64 with 8 warps reached 437 and 307 (benchmarks/results/h100_sxm_attn_sweep.md).
+# bfloat16 q and k: the fastest of benchmark_attn.py --sweep (batch 4, 8 heads, 4096 queries, 8192
+# keys, head dim 128; triton 3.6). On the H200, 2026-12-02 (benchmarks/results/h200_attn_sweep.md):
+# 536 TFLOPS non-causal, 447 causal, where 128x128 with 8 warps and 3 stages reached 539 and 414 and
+# 128x64 with 8 warps 510 and 403. On the H100 before the masked blocks were split off (2026-11-23,
+# h100_sxm_attn_sweep.md): 494 and 374.
 SIXTEEN_BIT = AttnConfig(64, 64, 4, 3)
-# int8 or FP8 q and k: 128x64 with 8 warps, 465-489 TFLOPS non-causal there; 64x64 with 4 warps,
-# 442-447 (benchmarks/results/h100_sxm_attn.md).
+# int8 or FP8 q and k: 128x64 with 8 warps, 524 TFLOPS non-causal and 408 causal with int8 in the
+# same H200 sweep; 64x64 with 4 warps, 517 and 423.
 QUANTIZED = AttnConfig(128, 64, 8, 3)
 INTERPRETER = AttnConfig(16, 16, 4, 1)
 
