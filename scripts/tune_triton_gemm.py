@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import torch
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernels", default=",".join(KERNELS))
     parser.add_argument("--shapes", default="llama3-8b,llama3-70b")
     parser.add_argument("--m", default="16,256,1024,4096,16384", help="comma-separated M values kept from --shapes")
+    parser.add_argument("--configs", default="*",
+                        help="comma-separated patterns of configuration names; only matching candidates are timed")
     parser.add_argument("--budget-s", type=float, default=None,
                         help="per kernel: start no shape after this many seconds")
     parser.add_argument("--json", type=Path)
@@ -50,8 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown kernels {unknown}; choose among {list(KERNELS)}")
     keep_m = {int(m) for m in args.m.split(",")}
     shapes = [s for s in parse_shapes(args.shapes) if s[0] in keep_m]
-    sweep_kernels(kernels, shapes,
-                  lambda kernel, M: {c.name: triton_case(kernel, c) for c in triton_mm.candidates(KERNELS[kernel], M)},
+    patterns = args.configs.split(",")
+
+    def candidates(kernel: str, M: int) -> dict:
+        return {c.name: triton_case(kernel, c) for c in triton_mm.candidates(KERNELS[kernel], M)
+                if any(fnmatchcase(c.name, p) for p in patterns)}
+
+    sweep_kernels(kernels, shapes, candidates,
                   lambda kernel, M: triton_mm.pick(KERNELS[kernel], M, False).name, args.budget_s, args.json)
     return 0
 
