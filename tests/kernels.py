@@ -4,11 +4,17 @@ A GPU whose family is merely not built does not skip: the test fails with the
 op's own KernelUnavailableError, so a broken build cannot pass as skipped.
 """
 
+import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
+import triton
 
 from gn_kernels.dispatch import KernelUnavailableError, family_for
 
@@ -43,3 +49,48 @@ def scaled_instances(header: str) -> list[tuple[str, str]]:
     templated = re.findall(r"^  X\(out, (\w+)\)", text, re.M)
     listed = re.findall(r"^  X\((?!out,)(\w+), (\w+)\)", text, re.M)
     return [(o, c) for o in ("bf16", "fp16") for c in templated] + listed
+
+
+
+def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], constexprs: dict, divisible: list[str],
+                       num_warps: int, num_stages: int) -> str:
+    """What ``ptxas -v`` says of the Triton kernel ``module.kernel`` compiled for sm_90a (no GPU
+    needed): its serialized-WGMMA warnings (C7510-C7520, "Potential Performance Loss") among the
+    rest. ``pointers`` types the pointer arguments ("*bf16"), other runtime arguments are int32,
+    those in ``divisible`` taken as multiples of 16 (as Triton specializes them at launch);
+    constexpr values may name Triton dtypes ("int32"). Compiled in a child process: under
+    TRITON_INTERPRET=1, as in CI, this process holds interpreted kernels."""
+    spec = json.dumps(dict(module=module, kernel=kernel, pointers=pointers, constexprs=constexprs,
+                           divisible=divisible, num_warps=num_warps, num_stages=num_stages))
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import kernels; print(kernels._sm90a_report(sys.argv[2]))"
+    run = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), spec], env=env,
+                         capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"compiling {module}.{kernel} for sm_90a failed:\n{run.stderr}")
+    return run.stdout
+
+
+def _sm90a_report(spec: str) -> str:
+    import importlib
+
+    import triton.language as tl
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    s = json.loads(spec)
+    fn = getattr(importlib.import_module(s["module"]), s["kernel"])
+    names = fn.arg_names
+    constexprs = {n: getattr(tl, v) if isinstance(v, str) else v for n, v in s["constexprs"].items()}
+    signature = {n: s["pointers"].get(n, "constexpr" if n in constexprs else "i32") for n in names}
+    attrs = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(names) if n in s["pointers"] or n in s["divisible"]}
+    source = ASTSource(fn=fn, signature=signature, attrs=attrs,
+                       constexprs={(names.index(n),): v for n, v in constexprs.items()})
+    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32),
+                              options=dict(num_warps=s["num_warps"], num_stages=s["num_stages"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        ptx = Path(tmp) / "kernel.ptx"
+        ptx.write_text(compiled.asm["ptx"])
+        run = subprocess.run([triton.knobs.nvidia.ptxas.path, "-arch=sm_90a", "-v", str(ptx), "-o",
+                              str(Path(tmp) / "kernel.cubin")], capture_output=True, text=True, check=True)
+    return run.stderr
