@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", default="4,8,4096,8192,128", help="batch,heads,len_q,len_kv,head_dim")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--sweep", action="store_true", help="also time triton_attn and the int8 triton_scaled_qk_attn at each configuration of SWEEP")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also time triton_attn and the int8 triton_scaled_qk_attn at each configuration of SWEEP")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("benchmark_attn.py needs a CUDA GPU", file=sys.stderr)

@@ -44,9 +44,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="per kernel: start no shape after this many seconds")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    if not torch.cuda.is_available():
-        print("tune_triton_gemm.py needs a CUDA GPU", file=sys.stderr)
-        return 2
     kernels = args.kernels.split(",")
     unknown = [k for k in kernels if k not in KERNELS]
     if unknown:
@@ -55,9 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     shapes = [s for s in parse_shapes(args.shapes) if s[0] in keep_m]
     patterns = args.configs.split(",")
 
+    def configs(kernel: str, M: int) -> list:
+        return [c for c in triton_mm.candidates(KERNELS[kernel], M) if any(fnmatchcase(c.name, p) for p in patterns)]
+
+    for kernel in kernels:
+        if not any(configs(kernel, M) for M, _, _ in shapes):
+            names = sorted({c.name for M, _, _ in shapes for c in triton_mm.candidates(KERNELS[kernel], M)})
+            parser.error(f"--configs {args.configs!r} matches no candidate of {kernel} at the chosen M; "
+                         f"its candidates are {names}")
+    if not torch.cuda.is_available():
+        print("tune_triton_gemm.py needs a CUDA GPU", file=sys.stderr)
+        return 2
+
     def candidates(kernel: str, M: int) -> dict:
-        return {c.name: triton_case(kernel, c) for c in triton_mm.candidates(KERNELS[kernel], M)
-                if any(fnmatchcase(c.name, p) for p in patterns)}
+        return {c.name: triton_case(kernel, c) for c in configs(kernel, M)}
 
     sweep_kernels(kernels, shapes, candidates,
                   lambda kernel, M: triton_mm.pick(KERNELS[kernel], M, False).name, args.budget_s, args.json)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import triton
 
 from gn_kernels.dispatch import KernelUnavailableError, family_for
 
@@ -51,7 +50,6 @@ def scaled_instances(header: str) -> list[tuple[str, str]]:
     return [(o, c) for o in ("bf16", "fp16") for c in templated] + listed
 
 
-
 def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], constexprs: dict, divisible: list[str],
                        num_warps: int, num_stages: int) -> str:
     """What ``ptxas -v`` says of the Triton kernel ``module.kernel`` compiled for sm_90a (no GPU
@@ -74,6 +72,7 @@ def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], const
 def _sm90a_report(spec: str) -> str:
     import importlib
 
+    import triton
     import triton.language as tl
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
