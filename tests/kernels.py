@@ -54,8 +54,7 @@ def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], const
                        num_warps: int, num_stages: int) -> str:
     """What ``ptxas -v`` says of the Triton kernel ``module.kernel`` compiled for sm_90a (no GPU
     needed): its serialized-WGMMA warnings (C7510-C7520, "Potential Performance Loss") among the
-    rest. ``pointers`` types the pointer arguments ("*bf16", 16-byte aligned) and TMA descriptor
-    ones ("tensordesc<bf16[64,128]>"), other runtime arguments are int32,
+    rest. ``pointers`` types the pointer arguments ("*bf16"), other runtime arguments are int32,
     those in ``divisible`` taken as multiples of 16 (as Triton specializes them at launch);
     constexpr values may name Triton dtypes ("int32"). Compiled in a child process: under
     TRITON_INTERPRET=1, as in CI, this process holds interpreted kernels."""
@@ -83,8 +82,7 @@ def _sm90a_report(spec: str) -> str:
     names = fn.arg_names
     constexprs = {n: getattr(tl, v) if isinstance(v, str) else v for n, v in s["constexprs"].items()}
     signature = {n: s["pointers"].get(n, "constexpr" if n in constexprs else "i32") for n in names}
-    aligned = [n for n, t in s["pointers"].items() if t.startswith("*")] + s["divisible"]
-    attrs = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(names) if n in aligned}
+    attrs = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(names) if n in s["pointers"] or n in s["divisible"]}
     source = ASTSource(fn=fn, signature=signature, attrs=attrs,
                        constexprs={(names.index(n),): v for n, v in constexprs.items()})
     compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32),
