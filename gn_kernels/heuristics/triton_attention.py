@@ -20,10 +20,12 @@ class AttnConfig(NamedTuple):
 # keys, head dim 128; triton 3.6). On the H200, 2026-12-02 (benchmarks/results/h200_attn_sweep.md):
 # 536 TFLOPS non-causal, 447 causal, where 128x128 with 8 warps and 3 stages reached 539 and 414 and
 # 128x64 with 8 warps 510 and 403. On the H100 before the masked blocks were split off (2026-11-23,
-# h100_sxm_attn_sweep.md): 494 and 374.
+# h100_sxm_attn_sweep.md): 494 and 374. With causal blocks launched longest first (the same H200,
+# h200_attn_sweep_three_programs.md): 527 and 469, against 541 and 428 for 128x128; 64x32 with 3
+# stages, three programs an SM, 433 and 424.
 SIXTEEN_BIT = AttnConfig(64, 64, 4, 3)
 # int8 or FP8 q and k: 128x64 with 8 warps, 524 TFLOPS non-causal and 408 causal with int8 in the
-# same H200 sweep; 64x64 with 4 warps, 517 and 423.
+# same H200 sweep; 64x64 with 4 warps, 517 and 423. Longest first: 518 and 461 against 514 and 423.
 QUANTIZED = AttnConfig(128, 64, 8, 3)
 INTERPRETER = AttnConfig(16, 16, 4, 1)
 
