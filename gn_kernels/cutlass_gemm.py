@@ -80,7 +80,8 @@ def fp8_instance(A: Tensor, B: Tensor, out_dtype: torch.dtype, fast_accum: bool,
 def _fp8_entry(arch: str, M: int, N: int, K: int, A: Tensor, B: Tensor, out_dtype, fast_accum: bool) -> str:
     if arch == "89":
         return mma_sync.pick_sm89_fp8(M, N, K)
-    return sm90a_fp8.pick(M, N, K, _SHORT[out_dtype], _SHORT[A.dtype], _SHORT[B.dtype], fast_accum)
+    return sm90a_fp8.pick(M, N, K, _SHORT[out_dtype], _SHORT[A.dtype], _SHORT[B.dtype], fast_accum,
+                          multiprocessor_count(A.device.index))
 
 
 def _run_scaled(op, A, B, scale_A, scale_B, bias, out_dtype, fast_accum, config=None, max_swizzle=None,

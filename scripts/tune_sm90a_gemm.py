@@ -34,13 +34,17 @@ SPLIT_MAX_M = 16  # the decode configuration's K slices are swept at M up to thi
 # kernel -> (the extension's instance lister, the prefix of its bfloat16 instances, the table's pick)
 FAMILIES = {
     "cutlass_row_scaled_fp8_mm": ("fp8_gemm_instances", "bf16_promoted_e4m3_e4m3_",
-                                  lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", False)),
+                                  lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", False, _sm_count())),
     "cutlass_row_scaled_fp8_mm[fast_accum]": ("fp8_gemm_instances", "bf16_fast_e4m3_e4m3_",
-                                              lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", True)),
+                                              lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", True, _sm_count())),
     "cutlass_row_scaled_int8_mm": ("int8_gemm_instances", "bf16_", lambda M, N, K: sm90a_int8.pick(M, N, K, "bf16")),
     "cutlass_block_scaled_fp8_mm": ("block_scaled_gemm_instances", "bf16_",
                                     lambda M, N, K: sm90a_block_scaled.pick(M, N, K, "bf16")),
 }
+
+
+def _sm_count() -> int:
+    return torch.cuda.get_device_properties(0).multi_processor_count
 
 
 def _configs(kernel: str) -> list[str]:

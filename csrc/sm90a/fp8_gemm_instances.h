@@ -16,7 +16,8 @@
   X(out, promoted, e4m3, e4m3, coop_128x128_c2)       \
   X(out, fast, e4m3, e4m3, swap_pingpong_64x16)       \
   X(out, fast, e4m3, e4m3, pingpong_64x128_c1)        \
-  X(out, fast, e4m3, e4m3, coop_128x256_c2)
+  X(out, fast, e4m3, e4m3, coop_128x256_c2)           \
+  X(out, fast, e4m3, e4m3, pingpong_128x128_c2)
 
 // Split-K decode GEMMs keep each K slice's product in float32 for split_k_sum.h to add up.
 #define GN_SM90A_FP8_SPLIT_K(X)                         \

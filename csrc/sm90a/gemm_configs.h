@@ -71,6 +71,9 @@ namespace config {
 using coop_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Cooperative, false, false>;
 using coop_128x256_c2 = GemmConfig<128, 256, 2, Schedule::Cooperative, false, false>;
 using pingpong_64x128_c1 = GemmConfig<64, 128, 1, Schedule::Pingpong, false, false>;
+// Fast accumulation only (a warpgroup owns a whole tile: 128 accumulator registers a thread), where
+// 128x256 tiles would fill the SMs' last round poorly (heuristics/sm90a_fp8.py: FILL_CONFIG).
+using pingpong_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Pingpong, false, false>;
 using coop_128x128_streamk = GemmConfig<128, 128, 1, Schedule::Cooperative, true, false>;
 using swap_pingpong_64x16 = GemmConfig<64, 16, 1, Schedule::Pingpong, false, true>;
 }  // namespace config

@@ -33,14 +33,36 @@ TABLE: list[tuple[int | None, str, str]] = [
 
 TUNED_VARIANTS = {("bf16", "e4m3", "e4m3"), ("fp16", "e4m3", "e4m3")}
 
+# Fast accumulation's 128x256 tiles can leave many SMs idle in the last round where 128x128 ones
+# would fill it. In the H100 sweep at M = 1024 (benchmarks/results/h100_sxm_tune_sm90a.json),
+# N = 6144 made 192 tiles of 128x256 on 132 SMs (rounds 73% full) and ran at 0.82x cuBLAS, where
+# 384 ping-pong 128x128 tiles (97%) ran at 1.02x; N = 10240 (81% against 97%): 0.88x and 0.98x.
+# Where the two fill their rounds alike, 128x256 was as fast or faster (up to 1.05x against 0.98x).
+# On the H200 with this rule (benchmarks/results/h200_tune_fill.md), M = 512 went from 0.825x to
+# 0.972x cuBLAS (geometric mean; 4096 x 14336: 0.59x to 0.96x) and M = 1024 from 0.941x to 0.990x;
+# each shape it moved to 128x128 ran fastest there.
+FILL_CONFIG = "pingpong_128x128_c2/s1"
+FILL_GAIN = 0.1  # the least gain in round fill that takes FILL_CONFIG
 
-def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool) -> str:
+
+def round_fill(M: int, N: int, tile_m: int, tile_n: int, sm_count: int) -> float:
+    """The fraction of the SMs' rounds that (M, N) output tiles of tile_m x tile_n keep busy."""
+    tiles = -(-M // tile_m) * -(-N // tile_n)
+    return tiles / (-(-tiles // sm_count) * sm_count)
+
+
+def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_count: int) -> str:
     """The table entry for an (M, N, K) GEMM with output ``out`` and operands ``a``, ``b``
-    (short names: bf16, fp16, fp32, e4m3, e5m2)."""
+    (short names: bf16, fp16, fp32, e4m3, e5m2) on a GPU of ``sm_count`` SMs."""
     if (out, a, b) not in TUNED_VARIANTS:
         return DEFAULT
     _, promoted, fast = row_for(TABLE, M)
-    return fast if fast_accum else promoted
+    if not fast_accum:
+        return promoted
+    if fast.startswith("coop_128x256_c2") and (
+            round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 256, sm_count) >= FILL_GAIN):
+        return FILL_CONFIG
+    return fast
 
 
 # Split-K for decode. A decode GEMM streams the weight once, a 64-row band of N per tile

@@ -23,7 +23,7 @@ def _configs(table) -> set[str]:
 
 
 def _fp8_instance(M: int, out: str, fast: bool) -> bool:
-    config, _ = heuristics.split(sm90a_fp8.pick(M, 4096, 4096, out, "e4m3", "e4m3", fast))
+    config, _ = heuristics.split(sm90a_fp8.pick(M, 4096, 4096, out, "e4m3", "e4m3", fast, 132))
     return config == sm90a_fp8.DEFAULT or (fast, config) in tuned_fp8_instances()
 
 
@@ -38,7 +38,8 @@ def test_every_m_gets_an_instantiated_configuration(M):
 
 def test_tables_use_every_defined_configuration_and_no_other():
     used = (_configs(sm90a_fp8.TABLE) | _configs(sm90a_int8.TABLE) | _configs(sm90a_int8.INT32_TABLE)
-            | _configs(sm90a_block_scaled.TABLE) | {sm90a_fp8.DEFAULT, sm90a_int8.DEFAULT, sm90a_block_scaled.DEFAULT})
+            | _configs(sm90a_block_scaled.TABLE) | {heuristics.split(sm90a_fp8.FILL_CONFIG)[0]}
+            | {sm90a_fp8.DEFAULT, sm90a_int8.DEFAULT, sm90a_block_scaled.DEFAULT})
     assert used == _defined_configs()
 
 
@@ -58,7 +59,7 @@ def test_entries_name_their_tile_walk_or_take_the_default():
 
 @pytest.mark.parametrize("variant", [("fp32", "e4m3", "e4m3"), ("bf16", "e5m2", "e4m3"), ("fp16", "e4m3", "e5m2")])
 def test_untuned_fp8_variants_run_the_default(variant):
-    assert sm90a_fp8.pick(1, 4096, 4096, *variant, False) == sm90a_fp8.DEFAULT
+    assert sm90a_fp8.pick(1, 4096, 4096, *variant, False, 132) == sm90a_fp8.DEFAULT
 
 
 # Rounds of a full-K tile on the busiest of 132 SMs, with 64-row tiles of N (hand-counted):
@@ -78,5 +79,25 @@ def test_decode_split_k_follows_the_rounds_of_tiles(N, K, expected):
 def test_only_the_decode_configuration_splits_k():
     assert sm90a_fp8.split_k(10240, 8192, "pingpong_64x128_c1", 132) == 1
     for fast in (False, True):
-        config, _ = heuristics.split(sm90a_fp8.pick(1, 10240, 8192, "bf16", "e4m3", "e4m3", fast))
+        config, _ = heuristics.split(sm90a_fp8.pick(1, 10240, 8192, "bf16", "e4m3", "e4m3", fast, 132))
         assert config == sm90a_fp8.DECODE_CONFIG
+
+
+# Round fill on 132 SMs at M = 1024 (8 rows of 128): N = 6144 is 192 tiles of 128x256 (2 rounds,
+# 73% full) against 384 of 128x128 (3 rounds, 97%); N = 10240 is 320 (81%) against 640 (97%);
+# N = 8192 is 256 (97%) against 512 (97%). M = 4096, N = 6144: 768 (97%) against 1536 (97%).
+@pytest.mark.parametrize("M,N,fills", [(1024, 6144, True), (1024, 10240, True), (1024, 8192, False),
+                                       (1024, 4096, False), (4096, 6144, False), (16, 6144, False)])
+def test_fast_accumulation_takes_128x128_tiles_where_they_fill_the_last_round(M, N, fills):
+    assert sm90a_fp8.FILL_GAIN == 0.1
+    fast = sm90a_fp8.pick(M, N, 4096, "bf16", "e4m3", "e4m3", True, 132)
+    assert (fast == sm90a_fp8.FILL_CONFIG) == fills
+    assert sm90a_fp8.pick(M, N, 4096, "bf16", "e4m3", "e4m3", False, 132) != sm90a_fp8.FILL_CONFIG
+    assert (False, heuristics.split(sm90a_fp8.FILL_CONFIG)[0]) not in tuned_fp8_instances()
+    assert (True, heuristics.split(sm90a_fp8.FILL_CONFIG)[0]) in tuned_fp8_instances()
+
+
+def test_round_fill_counts_partial_tiles_and_rounds():
+    assert sm90a_fp8.round_fill(1024, 6144, 128, 256, 132) == 192 / 264
+    assert sm90a_fp8.round_fill(1, 100, 128, 128, 132) == 1 / 132
+    assert sm90a_fp8.round_fill(1024, 8192, 128, 256, 128) == 1.0
