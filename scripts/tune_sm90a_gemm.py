@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.configs.split(",")) if args.configs else None
     shapes = [s for s in parse_shapes(args.shapes) if args.max_m is None or s[0] <= args.max_m]
     sweep_kernels(kernels, shapes, lambda kernel, M: _candidates(kernel, M, swizzles, splits, only),
-                  lambda kernel, M: _entry(FAMILIES[kernel][2](M, 4096, 4096)), args.budget_s, args.json)
+                  lambda kernel, M, N, K: _entry(FAMILIES[kernel][2](M, N, K)), args.budget_s, args.json)
     return 0
 
 

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return {c.name: triton_case(kernel, c) for c in configs(kernel, M)}
 
     sweep_kernels(kernels, shapes, candidates,
-                  lambda kernel, M: triton_mm.pick(KERNELS[kernel], M, False).name, args.budget_s, args.json)
+                  lambda kernel, M, N, K: triton_mm.pick(KERNELS[kernel], M, False).name, args.budget_s, args.json)
     return 0
 
 

@@ -35,10 +35,11 @@ def sweep_shape(kernel: str, candidates: dict[str, Case], M: int, N: int, K: int
     return times, peer.us
 
 
-def summarize(kernel: str, per_shape: dict, pick: Callable[[int], str]) -> str:
+def summarize(kernel: str, per_shape: dict, pick: Callable[[int, int, int], str]) -> str:
     """per_shape: {(M, N, K): (times, peer_us)} -> per M, each configuration's geometric mean over
     the (N, K) pairs of (fastest configuration's time / its time), 1.000 being fastest everywhere;
-    the best per M beside ``pick(M)`` (the table's current choice) and the peer's speed against it."""
+    the best per M beside the heuristics' picks ``pick(M, N, K)`` (which may differ by shape: their
+    score is over each shape's own pick) and the peer's speed against the best."""
     logs, peer_logs = defaultdict(list), defaultdict(list)
     for (M, N, K), (times, peer_us) in per_shape.items():
         if not times:
@@ -59,8 +60,11 @@ def summarize(kernel: str, per_shape: dict, pick: Callable[[int], str]) -> str:
             if m == M and peer_us and best in times:
                 peer_logs[M].append(math.log(peer_us / times[best]))
         vs_peer = f"{math.exp(sum(peer_logs[M]) / len(peer_logs[M])):.3f}" if peer_logs[M] else "no peer"
-        current = pick(M)
-        best_rows.append([M, best, f"{mean[M, best]:.3f}", current, f"{mean.get((M, current), float('nan')):.3f}",
+        picks = {(N, K): pick(M, N, K) for (m, N, K), (times, _) in per_shape.items() if m == M and times}
+        timed = [(min(per_shape[M, N, K][0].values()), per_shape[M, N, K][0].get(c)) for (N, K), c in picks.items()]
+        score = (math.exp(sum(math.log(f / us) for f, us in timed) / len(timed))
+                 if all(us for _, us in timed) else float("nan"))
+        best_rows.append([M, best, f"{mean[M, best]:.3f}", " + ".join(sorted(set(picks.values()))), f"{score:.3f}",
                           vs_peer])
     return (f"## {kernel}\n\ngeometric mean over (N, K) of (fastest configuration's time / this one's), by M\n\n"
             + tabulate(table, headers=["config", *Ms], tablefmt="github") + "\n\nbest per M\n\n"
@@ -69,12 +73,12 @@ def summarize(kernel: str, per_shape: dict, pick: Callable[[int], str]) -> str:
 
 
 def sweep_kernels(kernels: list[str], shapes: list[tuple[int, int, int]],
-                  candidates: Callable[[str, int], dict[str, Case]], pick: Callable[[str, int], str],
+                  candidates: Callable[[str, int], dict[str, Case]], pick: Callable[[str, int, int, int], str],
                   budget_s: float | None, json_path=None) -> None:
     """For each kernel, sweep_shape over ``shapes`` (starting no shape once ``budget_s`` seconds of
     that kernel's sweep are spent), print its summary, and write every row and the summaries to
     ``json_path`` (and .md beside it). ``candidates(kernel, M)`` names the cases to time;
-    ``pick(kernel, M)`` is the table's current entry."""
+    ``pick(kernel, M, N, K)`` is the heuristics' current entry."""
     device, rows, texts = torch.device("cuda"), [], []
     for kernel in kernels:
         start, per_shape = time.monotonic(), {}
@@ -86,7 +90,7 @@ def sweep_kernels(kernels: list[str], shapes: list[tuple[int, int, int]],
             times, peer_us = per_shape[M, N, K]
             best = sorted(times.items(), key=lambda x: x[1])[:3]
             print(kernel, M, N, K, f"peer={peer_us}", *(f"{n}={us:.1f}" for n, us in best), flush=True)
-        texts.append(summarize(kernel, per_shape, lambda M: pick(kernel, M)))
+        texts.append(summarize(kernel, per_shape, lambda M, N, K: pick(kernel, M, N, K)))
         print(texts[-1], flush=True)
     env = environment(device)
     text = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}\n\n"
