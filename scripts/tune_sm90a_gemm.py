@@ -25,26 +25,27 @@ from gn_kernels import heuristics
 from gn_kernels.bench.cases import config_case
 from gn_kernels.bench.tuning import sweep_kernels
 from gn_kernels.bench.shapes import parse_shapes
-from gn_kernels.dispatch import kernel_module
+from gn_kernels.dispatch import kernel_module, multiprocessor_count
 from gn_kernels.heuristics import sm90a_block_scaled, sm90a_fp8, sm90a_int8
 
 SWAP_MAX_M = 256  # swapped configurations put M on a narrow tile side: no use beyond this
 SPLIT_MAX_M = 16  # the decode configuration's K slices are swept at M up to this
 
+
+def _fp8_pick(M: int, N: int, K: int, fast_accum: bool) -> str:
+    return sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", fast_accum, multiprocessor_count(0))
+
+
 # kernel -> (the extension's instance lister, the prefix of its bfloat16 instances, the table's pick)
 FAMILIES = {
     "cutlass_row_scaled_fp8_mm": ("fp8_gemm_instances", "bf16_promoted_e4m3_e4m3_",
-                                  lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", False, _sm_count())),
+                                  lambda M, N, K: _fp8_pick(M, N, K, False)),
     "cutlass_row_scaled_fp8_mm[fast_accum]": ("fp8_gemm_instances", "bf16_fast_e4m3_e4m3_",
-                                              lambda M, N, K: sm90a_fp8.pick(M, N, K, "bf16", "e4m3", "e4m3", True, _sm_count())),
+                                              lambda M, N, K: _fp8_pick(M, N, K, True)),
     "cutlass_row_scaled_int8_mm": ("int8_gemm_instances", "bf16_", lambda M, N, K: sm90a_int8.pick(M, N, K, "bf16")),
     "cutlass_block_scaled_fp8_mm": ("block_scaled_gemm_instances", "bf16_",
                                     lambda M, N, K: sm90a_block_scaled.pick(M, N, K, "bf16")),
 }
-
-
-def _sm_count() -> int:
-    return torch.cuda.get_device_properties(0).multi_processor_count
 
 
 def _configs(kernel: str) -> list[str]:
