@@ -105,6 +105,18 @@ def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP
     tl.store(o_ptr + b * s_ob + h * s_oh + rm[:, None] * s_ol + rd[None, :], out.to(o_ptr.dtype.element_ty), mask=q_mask)
 
 
+def _gluon_fits(q, k, v) -> bool:
+    """Whether the Hopper Gluon kernel takes these inputs: an sm_90 GPU, head dim 64 or 128, and
+    q, k, v that TMA can read; and a Triton with Gluon's Hopper module."""
+    if not q.is_cuda or torch.cuda.get_device_capability(q.device) != (9, 0) or q.shape[-1] not in (64, 128):
+        return False
+    try:
+        from .triton_attention_hopper import tma_ready
+    except ImportError:
+        return False
+    return tma_ready(q, k, v)
+
+
 def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None, cfg: configs.AttnConfig | None = None) -> None:
     """out = softmax(q k^T / sqrt(D) [* scale_q scale_k]) v over (batch, heads, len, D) tensors whose
     last dimension is contiguous; on torch's current stream. The configuration from the
@@ -112,7 +124,12 @@ def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None, cfg: confi
     B, H, Lq, D = q.shape
     Hkv, Lk = k.shape[1], k.shape[2]
     interpreting = triton_interpreting()
-    cfg = cfg or configs.pick(scale_q is not None, interpreting)
+    cfg = cfg or configs.pick(scale_q is not None, interpreting, not interpreting and _gluon_fits(q, k, v))
+    if cfg.gluon:
+        from .triton_attention_hopper import gluon_attention
+
+        gluon_attention(q, k, v, out, causal, scale_q, scale_k, LOG2E / math.sqrt(D), cfg)
+        return
     block_m, block_n = cfg.block_m, cfg.block_n
     # 8-bit tensor-core products take K >= 32: a D of 16 loads 32 columns, the last 16 masked to zeros.
     block_d = max(triton.next_power_of_2(D), 32 if q.element_size() == 1 else 16)

@@ -8,6 +8,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from gn_kernels import triton_attn, triton_scaled_qk_attn
 from gn_kernels.heuristics import triton_attention as configs
+from gn_kernels.triton_attention_kernels import attention
 from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
 from kernels import fake_cuda, ptxas_sm90a_report
 
@@ -19,6 +20,13 @@ def _qkv(B, H, Hkv, Lq, Lk, D, dtype):
     q = torch.randn(B, H, Lq, D, device=DEVICE, dtype=dtype)
     k = torch.randn(B, Hkv, Lk, D, device=DEVICE, dtype=dtype)
     return q, k, torch.randn(B, Hkv, Lk, D, device=DEVICE, dtype=dtype)
+
+
+def _quantize_tokens(x, dtype):
+    """Per-token quantization, as quantize_int8_rowwise / quantize_fp8_rowwise make it."""
+    scale = x.abs().amax(-1) / (127.0 if dtype == I8 else 448.0)
+    x = x / scale[..., None]
+    return (x.round() if dtype == I8 else x).to(dtype), scale
 
 
 def _assert_close(out, *args, **kwargs):
@@ -55,14 +63,41 @@ def test_scaled_qk_attention_matches_reference(qk_dtype, causal, D):
     B, H, Hkv, Lq, Lk = 2, 4, 2, 33, 40
     x_q, x_k, v = _qkv(B, H, Hkv, Lq, Lk, D, torch.float32)
     v = v.to(BF16)
-    # Per-token quantization, as quantize_int8_rowwise / quantize_fp8_rowwise make it.
-    qmax = 127.0 if qk_dtype == I8 else 448.0
-    scale_q, scale_k = x_q.abs().amax(-1) / qmax, x_k.abs().amax(-1) / qmax
-    q = (x_q / scale_q[..., None]).round().to(I8) if qk_dtype == I8 else (x_q / scale_q[..., None]).to(E4M3)
-    k = (x_k / scale_k[..., None]).round().to(I8) if qk_dtype == I8 else (x_k / scale_k[..., None]).to(E4M3)
+    (q, scale_q), (k, scale_k) = _quantize_tokens(x_q, qk_dtype), _quantize_tokens(x_k, qk_dtype)
     out = triton_scaled_qk_attn(q, k, v, scale_q, scale_k, causal)
     acc = INT32_ACC if qk_dtype == I8 else (FP32_ACC if DEVICE == "cpu" else HOPPER_FP8_FAST)
     _assert_close(out, q, k, v, causal, acc, scale_q, scale_k)
+
+
+ON_SM90 = DEVICE == "cuda" and torch.cuda.get_device_capability() == (9, 0)
+
+
+@pytest.mark.skipif(DEVICE == "cpu", reason="too slow for the interpreter")
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("qk_dtype", [BF16, I8, E4M3])
+@pytest.mark.parametrize("D", [64, 128])
+@pytest.mark.parametrize("kernel", ["picked", "gluon", "gluon_8_warps"])
+def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
+    # 1000 keys: sixteen blocks of 64 through the three stages of the Gluon kernel's ring, the last
+    # one partial; 300 queries: a partial query block. GQA, two query heads to a K/V head. "gluon"
+    # runs the Gluon kernel whatever the heuristics pick (they keep 8-bit q and k off it); with 8 warps,
+    # two warpgroups share the ring.
+    if kernel != "picked" and not ON_SM90:
+        pytest.skip("the Gluon kernel is built for sm_90")
+    torch.manual_seed(D)
+    q, k, v = _qkv(2, 4, 2, 300, 1000, D, torch.float32)
+    v = v.to(BF16)
+    scales = {}
+    if qk_dtype == BF16:
+        q, k = q.to(BF16), k.to(BF16)
+    else:
+        (q, scale_q), (k, scale_k) = _quantize_tokens(q, qk_dtype), _quantize_tokens(k, qk_dtype)
+        scales = dict(scale_q=scale_q, scale_k=scale_k)
+    out = torch.empty(q.shape, dtype=BF16, device=DEVICE)
+    cfg = {"picked": None, "gluon": configs.HOPPER, "gluon_8_warps": configs.AttnConfig(128, 128, 8, 3, gluon=True)}[kernel]
+    attention(q, k, v, out, causal, scales.get("scale_q"), scales.get("scale_k"), cfg=cfg)
+    acc = {BF16: FP32_ACC, I8: INT32_ACC, E4M3: HOPPER_FP8_FAST}[qk_dtype]
+    _assert_close(out, q, k, v, causal, acc, *scales.values())
 
 
 def test_empty_queries_give_an_empty_output():

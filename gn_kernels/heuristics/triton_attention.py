@@ -10,10 +10,11 @@ class AttnConfig(NamedTuple):
     block_n: int  # keys per step
     num_warps: int
     num_stages: int
+    gluon: bool = False  # the Hopper kernel of gn_kernels/triton_attention_hopper.py
 
     @property
     def name(self) -> str:
-        return f"{self.block_m}x{self.block_n}_w{self.num_warps}_s{self.num_stages}"
+        return f"{self.block_m}x{self.block_n}_w{self.num_warps}_s{self.num_stages}" + ("_gluon" if self.gluon else "")
 
 
 # bfloat16 q and k: the fastest of benchmark_attn.py --sweep (batch 4, 8 heads, 4096 queries, 8192
@@ -28,9 +29,18 @@ SIXTEEN_BIT = AttnConfig(64, 64, 4, 3)
 # same H200 sweep; 64x64 with 4 warps, 517 and 423. Longest first: 518 and 461 against 514 and 423.
 QUANTIZED = AttnConfig(128, 64, 8, 3)
 INTERPRETER = AttnConfig(16, 16, 4, 1)
+# The Gluon kernel on sm_90, head dim 64 or 128, bfloat16 or float16 q and k. In the H200 sweep of
+# 2026-12-02 (benchmarks/results/h200_attn_gluon_sweep.md) 64x64 with 4 warps and 3 stages, two
+# programs an SM (112 KB of shared memory each), reached 559 TFLOPS non-causal and 488 causal, against
+# 534 and 472 for SIXTEEN_BIT in the same run; 128x128 with 8 warps, one program an SM, 519 and 440.
+# With int8 q and k it reached 497 and 439, below QUANTIZED's 520 and 463: those stay on the Triton kernel.
+HOPPER = AttnConfig(64, 64, 4, 3, gluon=True)
 
 
-def pick(quantized_qk: bool, interpreting: bool) -> AttnConfig:
+def pick(quantized_qk: bool, interpreting: bool, hopper: bool = False) -> AttnConfig:
+    """hopper: the inputs fit the Gluon kernel (triton_attention_kernels._gluon_fits)."""
     if interpreting:
         return INTERPRETER
-    return QUANTIZED if quantized_qk else SIXTEEN_BIT
+    if quantized_qk:
+        return QUANTIZED
+    return HOPPER if hopper else SIXTEEN_BIT
