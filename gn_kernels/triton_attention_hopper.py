@@ -35,16 +35,14 @@ def _load_kv(k_desc, v_desc, k_smem, v_smem, k_bar, v_bar, b, kv_h, block, n_blo
 
 
 @gluon.jit
-def _scores(q_smem, k_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexpr, ACC: gl.constexpr):
+def _scores(q, k_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexpr, ACC: gl.constexpr):
     """Issues block `block`'s QKᵀ WGMMA once its keys have landed; returns the token to wait on."""
     stage = block % STAGES
     mbarrier.wait(k_bar.index(stage), (block // STAGES) & 1)
-    BLOCK_M: gl.constexpr = q_smem.shape[2]
     BLOCK_N: gl.constexpr = k_smem.shape[3]
-    D: gl.constexpr = k_smem.shape[4]
-    k = k_smem.index(stage).reshape([BLOCK_N, D]).permute((1, 0))
-    zero = gl.zeros([BLOCK_M, BLOCK_N], ACC, s_layout)
-    return warpgroup_mma(q_smem.reshape([BLOCK_M, D]), k, zero, use_acc=False, is_async=True)
+    k = k_smem.index(stage).reshape([BLOCK_N, k_smem.shape[4]]).permute((1, 0))
+    zero = gl.zeros([q.shape[0], BLOCK_N], ACC, s_layout)
+    return warpgroup_mma(q, k, zero, use_acc=False, is_async=True)
 
 
 @gluon.jit
@@ -133,12 +131,16 @@ def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H,
     acc = gl.zeros([BLOCK_M, D], gl.float32, o_layout)
 
     mbarrier.wait(q_bar, 0)
-    qk = _scores(q_smem, k_smem, k_bar, 0, STAGES, s_layout, ACC)
+    # q from registers: a 64-row WGMMA with N = 64 that reads both operands from shared memory
+    # needs about as many cycles of its bandwidth (128 bytes a clock) as of tensor-core time.
+    q = q_smem.reshape([BLOCK_M, D]).load(gl.DotOperandLayout(operand_index=0, parent=s_layout,
+                                                               k_width=32 // QK_BITS))
+    qk = _scores(q, k_smem, k_bar, 0, STAGES, s_layout, ACC)
     qk = warpgroup_mma_wait(0, deps=[qk])
     p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, 0, whole, rm, Lk, BLOCK_N, s_layout,
                                   CAUSAL, SCALED)
     for j in range(1, n_blocks):
-        qk = _scores(q_smem, k_smem, k_bar, j, STAGES, s_layout, ACC)
+        qk = _scores(q, k_smem, k_bar, j, STAGES, s_layout, ACC)
         prev = (j - 1) % STAGES
         mbarrier.wait(v_bar.index(prev), ((j - 1) // STAGES) & 1)
         v = v_smem.index(prev).reshape([BLOCK_N, D])

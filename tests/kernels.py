@@ -58,15 +58,62 @@ def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], const
     those in ``divisible`` taken as multiples of 16 (as Triton specializes them at launch);
     constexpr values may name Triton dtypes ("int32"). Compiled in a child process: under
     TRITON_INTERPRET=1, as in CI, this process holds interpreted kernels."""
-    spec = json.dumps(dict(module=module, kernel=kernel, pointers=pointers, constexprs=constexprs,
-                           divisible=divisible, num_warps=num_warps, num_stages=num_stages))
+    spec = dict(module=module, kernel=kernel, pointers=pointers, constexprs=constexprs, divisible=divisible,
+                num_warps=num_warps, num_stages=num_stages)
+    return _in_child("_sm90a_report", spec)
+
+
+def gluon_attention_sm90a_report(qk: str, causal: bool, cfg) -> str:
+    """What ``ptxas -v`` says of the Gluon attention kernel compiled for sm_90a at head dim 128 with
+    q and k of the torch dtype named ``qk`` and bfloat16 v, as attention() launches it with ``cfg``."""
+    return _in_child("_gluon_attention_report", dict(qk=qk, causal=causal, cfg=list(cfg)))
+
+
+def _in_child(function: str, spec: dict) -> str:
+    """Runs ``function(json spec)`` of this module in a child process, without TRITON_INTERPRET: under
+    it, as in CI, this process holds interpreted kernels."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    code = "import sys; sys.path.insert(0, sys.argv[1]); import kernels; print(kernels._sm90a_report(sys.argv[2]))"
-    run = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), spec], env=env,
+    code = f"import sys; sys.path.insert(0, sys.argv[1]); import kernels; print(kernels.{function}(sys.argv[2]))"
+    run = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), json.dumps(spec)], env=env,
                          capture_output=True, text=True)
     if run.returncode:
-        raise RuntimeError(f"compiling {module}.{kernel} for sm_90a failed:\n{run.stderr}")
+        raise RuntimeError(f"compiling {spec} for sm_90a failed:\n{run.stderr}")
     return run.stdout
+
+
+def _ptxas_report(compiled) -> str:
+    import triton
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ptx = Path(tmp) / "kernel.ptx"
+        ptx.write_text(compiled.asm["ptx"])
+        run = subprocess.run([triton.knobs.nvidia.ptxas.path, "-arch=sm_90a", "-v", str(ptx), "-o",
+                              str(Path(tmp) / "kernel.cubin")], capture_output=True, text=True, check=True)
+    return run.stderr
+
+
+def _gluon_attention_report(spec: str) -> str:
+    import triton
+    from triton._C.libtriton import native_specialize_impl
+    from triton.backends.compiler import BaseBackend, GPUTarget
+    from triton.experimental.gluon._runtime import GluonASTSource
+
+    from gn_kernels.heuristics.triton_attention import AttnConfig
+    from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel
+
+    s = json.loads(spec)
+    cfg, qk = AttnConfig(*s["cfg"]), getattr(torch, s["qk"])
+    q, v = torch.empty(1, 1, 256, 128, dtype=qk), torch.empty(1, 1, 256, 128, dtype=torch.bfloat16)
+    descriptors = dict(q_desc=_descriptor(q, cfg.block_m), k_desc=_descriptor(q, cfg.block_n),
+                       v_desc=_descriptor(v, cfg.block_n))
+    constexprs = dict(STAGES=cfg.num_stages, CAUSAL=s["causal"], SCALED=q.element_size() == 1,
+                      num_warps=cfg.num_warps)
+    signature = {n: "constexpr" if n in constexprs else "i32" for n in kernel.arg_names}
+    signature |= {n: native_specialize_impl(BaseBackend, d, False, True, True)[0] for n, d in descriptors.items()}
+    signature |= dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
+    source = GluonASTSource(kernel, signature, {(kernel.arg_names.index(n),): v for n, v in constexprs.items()})
+    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32),
+                                        options=dict(num_warps=cfg.num_warps)))
 
 
 def _sm90a_report(spec: str) -> str:
@@ -85,11 +132,5 @@ def _sm90a_report(spec: str) -> str:
     attrs = {(i,): [["tt.divisibility", 16]] for i, n in enumerate(names) if n in s["pointers"] or n in s["divisible"]}
     source = ASTSource(fn=fn, signature=signature, attrs=attrs,
                        constexprs={(names.index(n),): v for n, v in constexprs.items()})
-    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32),
-                              options=dict(num_warps=s["num_warps"], num_stages=s["num_stages"]))
-    with tempfile.TemporaryDirectory() as tmp:
-        ptx = Path(tmp) / "kernel.ptx"
-        ptx.write_text(compiled.asm["ptx"])
-        run = subprocess.run([triton.knobs.nvidia.ptxas.path, "-arch=sm_90a", "-v", str(ptx), "-o",
-                              str(Path(tmp) / "kernel.cubin")], capture_output=True, text=True, check=True)
-    return run.stderr
+    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32),
+                                        options=dict(num_warps=s["num_warps"], num_stages=s["num_stages"])))

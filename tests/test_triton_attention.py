@@ -10,7 +10,7 @@ from gn_kernels import triton_attn, triton_scaled_qk_attn
 from gn_kernels.heuristics import triton_attention as configs
 from gn_kernels.triton_attention_kernels import attention
 from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
-from kernels import fake_cuda, ptxas_sm90a_report
+from kernels import fake_cuda, gluon_attention_sm90a_report, ptxas_sm90a_report
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 BF16, F16, I8, E4M3 = torch.bfloat16, torch.float16, torch.int8, torch.float8_e4m3fn
@@ -158,3 +158,15 @@ def test_kernel_keeps_its_wgmmas_asynchronous_on_sm90a(qk, causal):
         cfg.num_warps, cfg.num_stages)
     assert "Used" in report and "registers" in report, report  # ptxas compiled the kernel
     assert "Potential Performance Loss" not in report, report
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("qk", ["bfloat16", "int8", "float8_e4m3fn"])
+def test_gluon_kernel_keeps_its_wgmmas_asynchronous_and_its_registers_on_sm90a(qk, causal):
+    # Issuing block j+1's QKᵀ before block j's softmax, with block j's P·V in flight across the loop's
+    # back edge, made ptxas serialize every WGMMA (C7514) when the loop rescaled the output; and a
+    # spill would put local-memory traffic in the inner loop. Head dim 128, as the heuristics launch it.
+    report = gluon_attention_sm90a_report(qk, causal, configs.HOPPER)
+    assert "Used" in report and "registers" in report, report  # ptxas compiled the kernel
+    assert "Potential Performance Loss" not in report, report
+    assert "0 bytes spill stores" in report, report

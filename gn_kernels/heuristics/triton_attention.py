@@ -34,6 +34,8 @@ INTERPRETER = AttnConfig(16, 16, 4, 1)
 # programs an SM (112 KB of shared memory each), reached 559 TFLOPS non-causal and 488 causal, against
 # 534 and 472 for SIXTEEN_BIT in the same run; 128x128 with 8 warps, one program an SM, 519 and 440.
 # With int8 q and k it reached 497 and 439, below QUANTIZED's 520 and 463: those stay on the Triton kernel.
+# With q in registers (h200_attn_gluon_q_registers.md): 562 and 494; 4 stages (one program an SM) 372
+# and 330; 128x64 and 128x128 with 8 warps 445 and 529 non-causal, 405 and 400 causal.
 HOPPER = AttnConfig(64, 64, 4, 3, gluon=True)
 
 
