@@ -100,6 +100,15 @@ def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
     _assert_close(out, q, k, v, causal, acc, *scales.values())
 
 
+def test_gluon_kernel_takes_only_what_tma_can_read():
+    from gn_kernels.triton_attention_hopper import tma_ready
+
+    x = torch.empty(2, 4, 40, 64, dtype=BF16)
+    assert tma_ready(x, x[:, :2], x.transpose(1, 2))
+    assert not tma_ready(x.flatten()[1:65].view(1, 1, 1, 64))  # base 2 bytes past a 16-byte boundary
+    assert not tma_ready(torch.empty(1, 1, 40, 68, dtype=BF16)[..., :64])  # rows 136 bytes apart
+
+
 def test_empty_queries_give_an_empty_output():
     q, k, v = _qkv(1, 2, 2, 0, 5, 32, BF16)
     assert triton_attn(q, k, v).shape == (1, 2, 0, 32)
