@@ -7,7 +7,7 @@ variant (float32 out, E5M2 operands) runs DEFAULT.
 
 from __future__ import annotations
 
-from . import row_for
+from . import row_for, split
 
 DEFAULT = "coop_128x128_c2"
 
@@ -45,10 +45,15 @@ FILL_CONFIG = "pingpong_128x128_c2/s1"
 FILL_GAIN = 0.1  # the least gain in round fill that takes FILL_CONFIG
 
 
+def rounds(tiles: int, sm_count: int) -> int:
+    """How many rounds a persistent kernel of one CTA an SM takes over ``tiles`` equal tiles."""
+    return -(-tiles // sm_count)
+
+
 def round_fill(M: int, N: int, tile_m: int, tile_n: int, sm_count: int) -> float:
     """The fraction of the SMs' rounds that (M, N) output tiles of tile_m x tile_n keep busy."""
     tiles = -(-M // tile_m) * -(-N // tile_n)
-    return tiles / (-(-tiles // sm_count) * sm_count)
+    return tiles / (rounds(tiles, sm_count) * sm_count)
 
 
 def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_count: int) -> str:
@@ -59,7 +64,7 @@ def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_
     _, promoted, fast = row_for(TABLE, M)
     if not fast_accum:
         return promoted
-    if fast.startswith("coop_128x256_c2") and (
+    if split(fast)[0] == "coop_128x256_c2" and (
             round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 256, sm_count) >= FILL_GAIN):
         return FILL_CONFIG
     return fast
@@ -85,5 +90,4 @@ def split_k(N: int, K: int, config: str, sm_count: int) -> int:
     if config != DECODE_CONFIG or K < MIN_SPLIT_K or K % 256:
         return 1
     tiles = -(-N // 64)
-    rounds_whole, rounds_halves = -(-tiles // sm_count), -(-2 * tiles // sm_count) / 2
-    return 2 if rounds_halves <= (1 - SPLIT_GAIN) * rounds_whole else 1
+    return 2 if rounds(2 * tiles, sm_count) / 2 <= (1 - SPLIT_GAIN) * rounds(tiles, sm_count) else 1
