@@ -21,17 +21,22 @@ GL_DTYPES = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.int8:
 
 
 @gluon.jit
-def _load_kv(k_desc, v_desc, k_smem, v_smem, k_bar, v_bar, b, kv_h, block, n_blocks, STAGES: gl.constexpr):
-    """Starts the TMA loads of key block `block` (if there is one) into its stage of the ring."""
+def _load(desc, smem, bar, b, kv_h, block, n_blocks, STAGES: gl.constexpr):
+    """Starts the TMA load of block `block` of K or V (if there is one) into its stage of the ring."""
     stage = block % STAGES
-    BLOCK_N: gl.constexpr = k_desc.block_type.shape[2]
     there = block < n_blocks
-    mbarrier.expect(k_bar.index(stage), k_desc.block_type.nbytes, pred=there)
-    tma.async_copy_global_to_shared(k_desc, [b, kv_h, block * BLOCK_N, 0], k_bar.index(stage), k_smem.index(stage),
-                                    pred=there)
-    mbarrier.expect(v_bar.index(stage), v_desc.block_type.nbytes, pred=there)
-    tma.async_copy_global_to_shared(v_desc, [b, kv_h, block * BLOCK_N, 0], v_bar.index(stage), v_smem.index(stage),
-                                    pred=there)
+    mbarrier.expect(bar.index(stage), desc.block_type.nbytes, pred=there)
+    tma.async_copy_global_to_shared(desc, [b, kv_h, block * desc.block_type.shape[2], 0], bar.index(stage),
+                                    smem.index(stage), pred=there)
+
+
+@gluon.jit
+def _pv(p, v_smem, v_bar, block, acc, STAGES: gl.constexpr, p_layout: gl.constexpr):
+    """Issues acc += P·V for block `block` once its values have landed; returns the token to wait on."""
+    stage = block % STAGES
+    mbarrier.wait(v_bar.index(stage), (block // STAGES) & 1)
+    v = v_smem.index(stage).reshape([v_smem.shape[3], v_smem.shape[4]])
+    return warpgroup_mma(gl.convert_layout(p.to(v_smem.dtype), p_layout), v, acc, is_async=True)
 
 
 @gluon.jit
@@ -118,7 +123,8 @@ def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H,
     mbarrier.expect(q_bar, q_desc.block_type.nbytes)
     tma.async_copy_global_to_shared(q_desc, [b, h, start_m, 0], q_bar, q_smem)
     for i in gl.static_range(STAGES):
-        _load_kv(k_desc, v_desc, k_smem, v_smem, k_bar, v_bar, b, kv_h, i, n_blocks, STAGES)
+        _load(k_desc, k_smem, k_bar, b, kv_h, i, n_blocks, STAGES)
+        _load(v_desc, v_smem, v_bar, b, kv_h, i, n_blocks, STAGES)
 
     rm = start_m + gl.arange(0, BLOCK_M, layout=rows_s)
     # Scores in log2 units, so the online softmax runs on exp2.
@@ -141,26 +147,20 @@ def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H,
                                   CAUSAL, SCALED)
     for j in range(1, n_blocks):
         qk = _scores(q, k_smem, k_bar, j, STAGES, s_layout, ACC)
-        prev = (j - 1) % STAGES
-        mbarrier.wait(v_bar.index(prev), ((j - 1) // STAGES) & 1)
-        v = v_smem.index(prev).reshape([BLOCK_N, D])
-        acc = warpgroup_mma(gl.convert_layout(p.to(v_desc.dtype), p_layout), v, acc, is_async=True)
+        acc = _pv(p, v_smem, v_bar, j - 1, acc, STAGES, p_layout)
         # Block j's scores are ready while block j-1's P·V still runs: its softmax overlaps that WGMMA.
         qk = warpgroup_mma_wait(1, deps=[qk])
         p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, j, whole, rm, Lk, BLOCK_N, s_layout,
                                       CAUSAL, SCALED)
         acc = warpgroup_mma_wait(0, deps=[acc])
         acc = acc * gl.convert_layout(alpha, rows_o)[:, None]
-        # Stage `prev` takes block j-1+STAGES once no WGMMA reads it. One warpgroup's wait above says
+        # Block j-1's stage takes block j-1+STAGES once no WGMMA reads it. One warpgroup's wait above says
         # so (a WGMMA is issued by its whole warpgroup); two warpgroups must meet first.
         if num_warps > 4:
             _cta_barrier()
-        _load_kv(k_desc, v_desc, k_smem, v_smem, k_bar, v_bar, b, kv_h, j - 1 + STAGES, n_blocks, STAGES)
-    last = (n_blocks - 1) % STAGES
-    mbarrier.wait(v_bar.index(last), ((n_blocks - 1) // STAGES) & 1)
-    v = v_smem.index(last).reshape([BLOCK_N, D])
-    acc = warpgroup_mma(gl.convert_layout(p.to(v_desc.dtype), p_layout), v, acc, is_async=True)
-    acc = warpgroup_mma_wait(0, deps=[acc])
+        _load(k_desc, k_smem, k_bar, b, kv_h, j - 1 + STAGES, n_blocks, STAGES)
+        _load(v_desc, v_smem, v_bar, b, kv_h, j - 1 + STAGES, n_blocks, STAGES)
+    acc = warpgroup_mma_wait(0, deps=[_pv(p, v_smem, v_bar, n_blocks - 1, acc, STAGES, p_layout)])
 
     out = acc / gl.convert_layout(l_i, rows_o)[:, None]
     ro = start_m + gl.arange(0, BLOCK_M, layout=rows_o)
