@@ -219,16 +219,39 @@ class Product:
         return math.gcd(block_k, self.groups[2]) if self.scaling == TILEWISE else block_k
 
 
+def gluon_fits(A, B, out, product: Product, cfg: configs.MmConfig) -> bool:
+    """Whether the Hopper Gluon kernel takes this product with ``cfg``'s tile: tile-wise scales
+    whose groups hold whole tiles, on an sm_90 GPU, with A, Bᵀ and out that TMA can read; and a
+    Triton with Gluon's Hopper module."""
+    if (product.scaling != TILEWISE or not A.is_cuda or torch.cuda.get_device_capability(A.device) != (9, 0)
+            or product.groups[1] % cfg.block_n or product.groups[2] % cfg.block_k):
+        return False
+    try:
+        import gn_kernels.triton_gemm_hopper  # noqa: F401
+    except ImportError:
+        return False
+    return tma_layout(A, B, out) == "k-major"
+
+
 def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> None:
     """out (M, N) = A (M, K) @ B (K, N) as ``product`` says, on torch's current stream; the
     configuration given (a sweep's), else the autotuner's (gn_kernels.triton_autotune), else the
     heuristics table's."""
     (M, K), N = A.shape, B.shape[1]
     interpreting = triton_interpreting()
+    table = configs.family(A.dtype, product.acc, product.scaling == TILEWISE)
     if cfg is None:
-        table = configs.family(A.dtype, product.acc, product.scaling == TILEWISE)
+        gluon = (not interpreting and table in configs.GLUON_TABLES
+                 and gluon_fits(A, B, out, product, configs.GLUON_TABLES[table]))
         cfg = (triton_autotune.choose(table, M, N, K, lambda c: launch(A, B, out, product, c), interpreting)
-               or configs.pick(table, M, interpreting))
+               or configs.pick(table, M, interpreting, gluon))
+    if cfg.gluon:
+        if gluon_fits(A, B, out, product, cfg):
+            from .triton_gemm_hopper import gluon_tilewise_mm
+
+            gluon_tilewise_mm(A, B, out, product, cfg)
+            return
+        cfg = configs.pick(table, M, interpreting)
     layout = tma_layout(A, B, out) if cfg.persistent else None
     one_column_group = product.scaling != TILEWISE or product.groups[1] % cfg.block_n == 0
     if cfg.persistent and (layout is None or not one_column_group):

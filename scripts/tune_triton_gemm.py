@@ -63,12 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available():
         print("tune_triton_gemm.py needs a CUDA GPU", file=sys.stderr)
         return 2
+    # The table's pick on sm_90, where the Gluon kernel takes the swept operands (TMA-ready, whole groups).
+    hopper = torch.cuda.get_device_capability() == (9, 0)
 
     def candidates(kernel: str, M: int) -> dict:
         return {c.name: triton_case(kernel, c) for c in configs(kernel, M)}
 
-    sweep_kernels(kernels, shapes, candidates,
-                  lambda kernel, M, N, K: triton_mm.pick(KERNELS[kernel], M, False).name, args.budget_s, args.json)
+    sweep_kernels(kernels, shapes, candidates, lambda kernel, M, N, K: triton_mm.pick(KERNELS[kernel], M, False, hopper).name,
+                  args.budget_s, args.json)
     return 0
 
 

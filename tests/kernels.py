@@ -69,6 +69,12 @@ def gluon_attention_sm90a_report(qk: str, causal: bool, cfg) -> str:
     return _in_child("_gluon_attention_report", dict(qk=qk, causal=causal, cfg=list(cfg)))
 
 
+def gluon_tilewise_sm90a_report(dtype: str, out: str, bias: bool, cfg) -> str:
+    """What ``ptxas -v`` says of the Gluon tile-wise GEMM compiled for sm_90a with operands and
+    output of the torch dtypes named, as gluon_tilewise_mm launches it with ``cfg``."""
+    return _in_child("_gluon_tilewise_report", dict(dtype=dtype, out=out, bias=bias, cfg=list(cfg)))
+
+
 def _in_child(function: str, spec: dict) -> str:
     """Runs ``function(json spec)`` of this module in a child process, without TRITON_INTERPRET: under
     it, as in CI, this process holds interpreted kernels."""
@@ -92,12 +98,22 @@ def _ptxas_report(compiled) -> str:
     return run.stderr
 
 
-def _gluon_attention_report(spec: str) -> str:
+def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int) -> str:
+    """ptxas's report on the Gluon ``kernel`` compiled for sm_90a with these TMA descriptors,
+    constexprs and typed arguments ("*bf16", "fp32"); the rest are int32."""
     import triton
     from triton._C.libtriton import native_specialize_impl
     from triton.backends.compiler import BaseBackend, GPUTarget
     from triton.experimental.gluon._runtime import GluonASTSource
 
+    signature = {n: "constexpr" if n in constexprs else "i32" for n in kernel.arg_names}
+    signature |= {n: native_specialize_impl(BaseBackend, d, False, True, True)[0] for n, d in descriptors.items()}
+    signature |= typed
+    source = GluonASTSource(kernel, signature, {(kernel.arg_names.index(n),): v for n, v in constexprs.items()})
+    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32), options=dict(num_warps=num_warps)))
+
+
+def _gluon_attention_report(spec: str) -> str:
     from gn_kernels.heuristics.triton_attention import AttnConfig
     from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel
 
@@ -108,12 +124,24 @@ def _gluon_attention_report(spec: str) -> str:
                        v_desc=_descriptor(v, cfg.block_n))
     constexprs = dict(STAGES=cfg.num_stages, CAUSAL=s["causal"], SCALED=q.element_size() == 1,
                       num_warps=cfg.num_warps)
-    signature = {n: "constexpr" if n in constexprs else "i32" for n in kernel.arg_names}
-    signature |= {n: native_specialize_impl(BaseBackend, d, False, True, True)[0] for n, d in descriptors.items()}
-    signature |= dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
-    source = GluonASTSource(kernel, signature, {(kernel.arg_names.index(n),): v for n, v in constexprs.items()})
-    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32),
-                                        options=dict(num_warps=cfg.num_warps)))
+    typed = dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
+    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps)
+
+
+def _gluon_tilewise_report(spec: str) -> str:
+    from gn_kernels.heuristics.triton_mm import MmConfig
+    from gn_kernels.triton_gemm_hopper import GROUP_K, _descriptor, _tilewise_kernel as kernel
+
+    s = json.loads(spec)
+    cfg, dtype, out = MmConfig(*s["cfg"]), getattr(torch, s["dtype"]), getattr(torch, s["out"])
+    operand = torch.empty(256, 256, dtype=dtype)
+    descriptors = dict(a_desc=_descriptor(operand, [cfg.block_m, cfg.block_k]),
+                       b_desc=_descriptor(operand, [cfg.block_n, cfg.block_k]),
+                       c_desc=_descriptor(torch.empty(256, 256, dtype=out), [cfg.block_m, cfg.block_n]))
+    constexprs = dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, HAS_BIAS=s["bias"],
+                      num_warps=cfg.num_warps)
+    typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
+    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps)
 
 
 def _sm90a_report(spec: str) -> str:

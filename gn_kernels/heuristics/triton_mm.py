@@ -26,11 +26,14 @@ class MmConfig(NamedTuple):
     # persistent only: programs launched per SM; above 1, programs sharing an SM overlap one's
     # tensor-core work with another's scaling or epilogue
     programs_per_sm: int = 1
+    # the Hopper tile-wise kernel of gn_kernels/triton_gemm_hopper.py (persistent, TMA, sm_90 only)
+    gluon: bool = False
 
     @property
     def name(self) -> str:
         kind = "tma" + ("_sub" if self.subtile else "") + ("_ws" if self.warp_specialize else "") \
             if self.persistent else "ptr"
+        kind = "gluon" if self.gluon else kind
         occupancy = f"_p{self.programs_per_sm}" if self.programs_per_sm > 1 else ""
         return (f"{kind}{occupancy}_{self.block_m}x{self.block_n}x{self.block_k}_w{self.num_warps}_s{self.num_stages}"
                 f"_g{self.group_m}")
@@ -58,6 +61,13 @@ _LARGE_INT8 = MmConfig(128, 256, 128, 8, 8, 4, persistent=True, subtile=True)  #
 # cores busy meanwhile (0.42x cuBLAS row-wise with one, 0.65x with two).
 _TILEWISE = MmConfig(128, 128, 128, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)
 _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3)
+# The Gluon kernel (sm_90) issues each K block's product before the one before it is scaled. Its
+# sweep on an H200 (2026-12-02, benchmarks/results/h200_tune_tilewise_gluon.md), against the
+# Triton kernel's entry above: 64x128 tiles, one warpgroup, two programs an SM and bands of 16,
+# 1.12x, 1.08x and 1.03x at M = 1024, 4096 and 16384 (0.71x, 0.65x and 0.62x cuBLAS row-wise);
+# 128x128 tiles with two warpgroups, which meet at a barrier every K block, 1.07x.
+_TILEWISE_GLUON = MmConfig(64, 128, 128, 16, 4, 4, persistent=True, programs_per_sm=2, gluon=True)
+_TILEWISE_GLUON_8_WARPS = MmConfig(128, 128, 128, 8, 8, 4, persistent=True, gluon=True)
 _DECODE_2B = MmConfig(64, 32, 128, 8, 4, 4)  # bf16 0.96x
 _SMALL_2B = MmConfig(128, 128, 64, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2)  # M = 256: 0.71x
 _LARGE_2B = MmConfig(128, 256, 64, 8, 8, 3, persistent=True, subtile=True)  # bf16 0.96-0.99x
@@ -86,7 +96,12 @@ def _candidates(block_k: int, tilewise: bool = False, wide: bool = False) -> lis
         big = [MmConfig(128, 128, block_k, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2),
                MmConfig(128, 128, block_k, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2),
                MmConfig(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
-               MmConfig(128, 128, block_k, 8, 8, 4, persistent=True, subtile=True)]
+               MmConfig(128, 128, block_k, 8, 8, 4, persistent=True, subtile=True),
+               _TILEWISE_GLUON,
+               _TILEWISE_GLUON._replace(num_stages=3),
+               _TILEWISE_GLUON._replace(group_m=8),
+               _TILEWISE_GLUON_8_WARPS,
+               _TILEWISE_GLUON_8_WARPS._replace(num_stages=5)]
     else:
         big = [MmConfig(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
                MmConfig(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
@@ -115,13 +130,21 @@ CANDIDATES: dict[str, list[MmConfig]] = {
 }
 
 
-def pick(table: str, M: int, interpreting: bool) -> MmConfig:
-    return INTERPRETER if interpreting else row_for(TABLES[table], M)[1]
+GLUON_TABLES = {"fp8_tilewise": _TILEWISE_GLUON, "int8_tilewise": _TILEWISE_GLUON}  # from M = 257 on
+
+
+def pick(table: str, M: int, interpreting: bool, gluon: bool = False) -> MmConfig:
+    """gluon: the operands fit the Gluon kernel (triton_gemm_kernels.gluon_fits)."""
+    if interpreting:
+        return INTERPRETER
+    if gluon and table in GLUON_TABLES and M > SMALL_TILE_MAX_M:
+        return GLUON_TABLES[table]
+    return row_for(TABLES[table], M)[1]
 
 
 def pointer_fallback(cfg: MmConfig) -> MmConfig:
     """The pointer kernel with a persistent configuration's tile, for operands TMA cannot read."""
-    return cfg._replace(persistent=False, subtile=False, warp_specialize=False)
+    return cfg._replace(persistent=False, subtile=False, warp_specialize=False, gluon=False)
 
 SMALL_TILE_MAX_M = 256  # 64-row and 4-warp tiles are worth timing up to this M (tile-wise scaling: always)
 

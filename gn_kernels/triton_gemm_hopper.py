@@ -1,0 +1,194 @@
+"""The Hopper tile-wise scaled GEMM behind gn_kernels.triton_gemm, in Gluon (Triton's tile-level
+language with explicit layouts). Each K block's product goes to a fresh accumulator and is weighed
+by its scales into the float32 sum; the next block's WGMMA is issued before that scaling, so the
+tensor cores run through it. Triton's tl.dot waits for a product before it can be scaled, and in a
+second-accumulator form written in Triton ptxas left most of the scaling behind that wait
+(benchmarks/results/h200_tune_tilewise_overlap.md).
+
+Persistent: program p computes output tiles p, p + programs, ...; its (tile, K block) work items
+stream through one ring of shared-memory stages, so the next tile's first blocks load during this
+one's epilogue. Out-of-bounds TMA loads read zeros and TMA stores clip, so any M works.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+from triton.experimental import gluon
+from triton.experimental.gluon import language as gl
+from triton.experimental.gluon.language.nvidia.hopper import (fence_async_shared, mbarrier, tma, warpgroup_mma,
+                                                              warpgroup_mma_wait)
+from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
+
+from .dispatch import multiprocessor_count
+from .heuristics.triton_mm import MmConfig
+
+# K blocks issued and scaled as one group (_blocks): the tensor cores idle only while a group's
+# last product is scaled. Groups of three or four spill registers (255 a thread, 128x128 tiles).
+GROUP_K = 2
+# Triton 3.6 names the CTA-wide barrier thread_barrier; later versions barrier.
+_cta_barrier = getattr(gl, "thread_barrier", None) or gl.barrier
+GL_DTYPES = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.float32: gl.float32,
+             torch.int8: gl.int8, torch.float8_e4m3fn: gl.float8e4nv, torch.float8_e5m2: gl.float8e5}
+
+
+@gluon.jit
+def _tile_offsets(tile, M, N, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, GROUP_M: gl.constexpr):
+    """First row and column of output tile `tile`, walked in bands GROUP_M tiles tall (as the
+    Triton kernels walk them) so that consecutive tiles share A and B blocks in L2."""
+    band = GROUP_M * gl.cdiv(N, BLOCK_N)
+    first_m = (tile // band) * GROUP_M
+    band_m = gl.minimum(gl.cdiv(M, BLOCK_M) - first_m, GROUP_M)
+    return (first_m + (tile % band) % band_m) * BLOCK_M, ((tile % band) // band_m) * BLOCK_N
+
+
+@gluon.jit
+def _load(a_desc, b_desc, a_smem, b_smem, bars, item, items, k_blocks, M, N, GROUP_M: gl.constexpr):
+    """Starts the TMA loads of this program's work item `item` (its tile item // k_blocks, K block
+    item % k_blocks) into its stage of the ring, if there is such an item."""
+    STAGES: gl.constexpr = a_smem.shape[0]
+    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
+    stage = item % STAGES
+    there = item < items
+    off_m, off_n = _tile_offsets(gl.program_id(0) + (item // k_blocks) * gl.num_programs(0), M, N,
+                                 a_desc.block_type.shape[0], b_desc.block_type.shape[0], GROUP_M)
+    k = (item % k_blocks) * BLOCK_K
+    mbarrier.expect(bars.index(stage), a_desc.block_type.nbytes + b_desc.block_type.nbytes, pred=there)
+    tma.async_copy_global_to_shared(a_desc, [off_m, k], bars.index(stage), a_smem.index(stage), pred=there)
+    tma.async_copy_global_to_shared(b_desc, [off_n, k], bars.index(stage), b_smem.index(stage), pred=there)
+
+
+@gluon.jit
+def _product(a_smem, b_smem, bars, item, into):
+    """Issues work item `item`'s product once its blocks have landed, into the registers of `into`
+    (a finished product, whose value it ignores); returns the token to wait on."""
+    STAGES: gl.constexpr = a_smem.shape[0]
+    stage = item % STAGES
+    mbarrier.wait(bars.index(stage), (item // STAGES) & 1)
+    return warpgroup_mma(a_smem.index(stage), b_smem.index(stage).permute((1, 0)), into, use_acc=False,
+                         is_async=True)
+
+
+@gluon.jit
+def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K: gl.constexpr):
+    """scale_A times scale_B for the rows `rm` of one tile and its K block `k` (the tile lies in one
+    column group of B and the block in one K group)."""
+    group = (k * BLOCK_K) // QK
+    return gl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0) * gl.load(
+        sb_col + group * s_sbk)
+
+
+@gluon.jit
+def _scale_in(acc, done, scale, item, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N,
+              GROUP_M: gl.constexpr):
+    """acc plus work item `item`'s finished product `done` times its `scale`; refills the item's
+    stage with item + STAGES."""
+    # A WGMMA is issued by its whole warpgroup, so one warpgroup's wait says its own are done with
+    # the stage; two warpgroups meet before it is refilled.
+    if gl.num_warps() > 4:
+        _cta_barrier()
+    _load(a_desc, b_desc, a_smem, b_smem, bars, item + a_smem.shape[0], items, k_blocks, M, N, GROUP_M)
+    return acc + done.to(gl.float32) * scale[:, None]
+
+
+@gluon.jit
+def _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm, sa_ptr, sb_col,
+            s_sam, s_sak, s_sbk, QM, QK, GROUP_M: gl.constexpr, COUNT: gl.constexpr):
+    """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1, each issued before
+    the one before it is scaled, so the tensor cores run through all but the last scaling. x and y
+    are finished products whose registers take the new ones in turn; all are finished on return.
+    ptxas serializes every WGMMA (C7514) if a product is still in flight across a loop's back edge
+    when it is read, hence groups of blocks rather than one product carried from step to step."""
+    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
+    x = _product(a_smem, b_smem, bars, first + k0, x)
+    sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
+    for u in gl.static_range(1, COUNT):
+        if u % 2 == 1:
+            y = _product(a_smem, b_smem, bars, first + k0 + u, y)
+            sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
+            x = warpgroup_mma_wait(1, deps=[x])
+            acc = _scale_in(acc, x, sx, first + k0 + u - 1, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks,
+                            M, N, GROUP_M)
+        else:
+            x = _product(a_smem, b_smem, bars, first + k0 + u, x)
+            sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
+            y = warpgroup_mma_wait(1, deps=[y])
+            acc = _scale_in(acc, y, sy, first + k0 + u - 1, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks,
+                            M, N, GROUP_M)
+    last = first + k0 + COUNT - 1
+    if COUNT % 2 == 1:
+        x = warpgroup_mma_wait(0, deps=[x])
+        acc = _scale_in(acc, x, sx, last, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, GROUP_M)
+    else:
+        y = warpgroup_mma_wait(0, deps=[y])
+        acc = _scale_in(acc, y, sy, last, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, GROUP_M)
+    return acc, x, y
+
+
+@gluon.jit
+def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
+                     QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
+                     HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    BLOCK_M: gl.constexpr = a_desc.block_type.shape[0]
+    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
+    BLOCK_N: gl.constexpr = b_desc.block_type.shape[0]
+    ACC: gl.constexpr = gl.int32 if a_desc.dtype == gl.int8 else gl.float32
+    layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[num_warps, 1],
+                                                     instr_shape=[16, BLOCK_N, 32])
+    a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
+    b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
+    c_smem = gl.allocate_shared_memory(c_desc.dtype, c_desc.block_type.shape, c_desc.layout)
+    bars = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(STAGES):
+        mbarrier.init(bars.index(i), count=1)
+
+    k_blocks = gl.cdiv(K, BLOCK_K)
+    tiles = gl.cdiv(M, BLOCK_M) * gl.cdiv(N, BLOCK_N)
+    items = gl.cdiv(tiles - gl.program_id(0), gl.num_programs(0)) * k_blocks
+    # The ring starts full; each stage is refilled once the product that read it is done (_scale_in).
+    for i in gl.static_range(STAGES):
+        _load(a_desc, b_desc, a_smem, b_smem, bars, i, items, k_blocks, M, N, GROUP_M)
+
+    x = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
+    y = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
+    grouped = k_blocks - k_blocks % GROUP_K
+    for first in range(0, items, k_blocks):
+        off_m, off_n = _tile_offsets(gl.program_id(0) + (first // k_blocks) * gl.num_programs(0), M, N,
+                                     BLOCK_M, BLOCK_N, GROUP_M)
+        rm = off_m + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, layout))
+        sb_col = sb_ptr + (off_n // QN) * s_sbn
+        acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
+        for k0 in range(0, grouped, GROUP_K):
+            acc, x, y = _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm,
+                                sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, GROUP_M, GROUP_K)
+        for k0 in range(grouped, k_blocks):
+            acc, x, y = _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm,
+                                sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, GROUP_M, 1)
+
+        if HAS_BIAS:
+            rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
+            acc += gl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(gl.float32)[None, :]
+        tma.store_wait(0)  # the previous tile's store has left c_smem
+        c_smem.store(acc.to(c_desc.dtype))
+        fence_async_shared()
+        tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_smem)
+    tma.store_wait(0)
+
+
+def _descriptor(t: torch.Tensor, block: list[int]) -> TensorDescriptor:
+    layout = gl.NVMMASharedLayout.get_default_for(block, GL_DTYPES[t.dtype])
+    return TensorDescriptor.from_tensor(t, block, layout)
+
+
+def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
+    """out = A @ B with tile-wise scales and optional bias (triton_gemm_kernels.Product), on sm_90,
+    for A and Bᵀ that TMA can read, scale groups that hold whole tiles (QN a multiple of
+    cfg.block_n, QK of cfg.block_k) and a contiguous out."""
+    (M, K), N = A.shape, B.shape[1]
+    tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
+    programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
+    _tilewise_kernel[(programs,)](
+        _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
+        _descriptor(out, [cfg.block_m, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
+        *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages,
+        HAS_BIAS=product.has_bias, num_warps=cfg.num_warps)
