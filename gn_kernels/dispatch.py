@@ -61,6 +61,12 @@ def multiprocessor_count(index: int) -> int:
     return torch.cuda.get_device_properties(index).multi_processor_count
 
 
+@functools.cache
+def shared_memory_per_block(index: int) -> int:
+    """The most shared memory one block of CUDA device ``index`` may ask for (opted in)."""
+    return torch.cuda.get_device_properties(index).shared_memory_per_block_optin
+
+
 def _describe(cc: Capability) -> str:
     return f"compute capability {cc[0]}.{cc[1]}"
 

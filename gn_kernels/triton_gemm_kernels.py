@@ -18,7 +18,7 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 
 from . import triton_autotune
 from .checks import triton_interpreting
-from .dispatch import multiprocessor_count
+from .dispatch import multiprocessor_count, shared_memory_per_block
 from .heuristics import triton_mm as configs
 
 _TL = {torch.float32: tl.float32, torch.float16: tl.float16, torch.int32: tl.int32}
@@ -252,6 +252,9 @@ def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> 
             gluon_tilewise_mm(A, B, out, product, cfg)
             return
         cfg = configs.pick(table, M, interpreting)
+    if not interpreting:
+        cfg = configs.within_shared_memory(cfg, A.element_size(), out.element_size(),
+                                           shared_memory_per_block(A.device.index))
     layout = tma_layout(A, B, out) if cfg.persistent else None
     one_column_group = product.scaling != TILEWISE or product.groups[1] % cfg.block_n == 0
     if cfg.persistent and (layout is None or not one_column_group):

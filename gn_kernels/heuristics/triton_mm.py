@@ -142,6 +142,22 @@ def pick(table: str, M: int, interpreting: bool, gluon: bool = False) -> MmConfi
     return row_for(TABLES[table], M)[1]
 
 
+def shared_memory(cfg: MmConfig, in_bytes: int, out_bytes: int) -> int:
+    """Bytes of shared memory cfg's kernel asks for: its stages of operand blocks and, persistent,
+    the output tile (or half of it, subtiled) staged for its TMA store."""
+    staged_out = cfg.block_m * cfg.block_n // (2 if cfg.subtile else 1) * out_bytes if cfg.persistent else 0
+    return cfg.num_stages * (cfg.block_m + cfg.block_n) * cfg.block_k * in_bytes + staged_out
+
+
+def within_shared_memory(cfg: MmConfig, in_bytes: int, out_bytes: int, limit: int) -> MmConfig:
+    """cfg with fewer stages (two at least) until it fits ``limit`` bytes: the tables' tiles were
+    chosen for 16-bit outputs, and a float32 one staged through shared memory can overflow it
+    (256x128x128 FP8 with 4 stages and a float32 output asks 256 KiB)."""
+    while cfg.num_stages > 2 and shared_memory(cfg, in_bytes, out_bytes) > limit:
+        cfg = cfg._replace(num_stages=cfg.num_stages - 1)
+    return cfg
+
+
 def pointer_fallback(cfg: MmConfig) -> MmConfig:
     """The pointer kernel with a persistent configuration's tile, for operands TMA cannot read."""
     return cfg._replace(persistent=False, subtile=False, warp_specialize=False, gluon=False)
