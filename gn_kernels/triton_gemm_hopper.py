@@ -1,9 +1,11 @@
 """The Hopper tile-wise scaled GEMM behind gn_kernels.triton_gemm, in Gluon (Triton's tile-level
 language with explicit layouts). Each K block's product goes to a fresh accumulator and is weighed
-by its scales into the float32 sum; the next block's WGMMA is issued before that scaling, so the
-tensor cores run through it. Triton's tl.dot waits for a product before it can be scaled, and in a
-second-accumulator form written in Triton ptxas left most of the scaling behind that wait
-(benchmarks/results/h200_tune_tilewise_overlap.md).
+by its scales into the float32 sum. Products are issued in pairs, the second before the first is
+scaled, yet ptxas places every scaling after the pair's last wait (the SASS, triton 3.6): while a
+pair is scaled the tensor cores serve the SM's other program, two of one warpgroup each being the
+table's choice. Forcing the scaling between the waits (scales loaded a pair ahead, the sum passed
+through each wait) ran slower on an H200: 1.03x the Triton kernel at M = 4096, against this form's
+1.08x (benchmarks/results/h200_tune_tilewise_gluon_scales_ahead.md, h200_tune_tilewise_gluon.md).
 
 Persistent: program p computes output tiles p, p + programs, ...; its (tile, K block) work items
 stream through one ring of shared-memory stages, so the next tile's first blocks load during this
@@ -23,8 +25,8 @@ from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 from .dispatch import multiprocessor_count
 from .heuristics.triton_mm import MmConfig
 
-# K blocks issued and scaled as one group (_blocks): the tensor cores idle only while a group's
-# last product is scaled. Groups of three or four spill registers (255 a thread, 128x128 tiles).
+# K blocks issued and scaled as one group (_blocks). Groups of three or four spill registers
+# (255 a thread, 128x128 tiles).
 GROUP_K = 2
 # Triton 3.6 names the CTA-wide barrier thread_barrier; later versions barrier.
 _cta_barrier = getattr(gl, "thread_barrier", None) or gl.barrier
@@ -95,10 +97,10 @@ def _scale_in(acc, done, scale, item, a_desc, b_desc, a_smem, b_smem, bars, item
 def _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm, sa_ptr, sb_col,
             s_sam, s_sak, s_sbk, QM, QK, GROUP_M: gl.constexpr, COUNT: gl.constexpr):
     """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1, each issued before
-    the one before it is scaled, so the tensor cores run through all but the last scaling. x and y
-    are finished products whose registers take the new ones in turn; all are finished on return.
-    ptxas serializes every WGMMA (C7514) if a product is still in flight across a loop's back edge
-    when it is read, hence groups of blocks rather than one product carried from step to step."""
+    the one before it is scaled. x and y are finished products whose registers take the new ones in
+    turn; all are finished on return. ptxas serializes every WGMMA (C7514) if a product is still in
+    flight across a loop's back edge when it is read, hence groups of blocks rather than one
+    product carried from step to step."""
     BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
     x = _product(a_smem, b_smem, bars, first + k0, x)
     sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)

@@ -61,9 +61,8 @@ _LARGE_INT8 = MmConfig(128, 256, 128, 8, 8, 4, persistent=True, subtile=True)  #
 # cores busy meanwhile (0.42x cuBLAS row-wise with one, 0.65x with two).
 _TILEWISE = MmConfig(128, 128, 128, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)
 _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3)
-# The Gluon kernel (sm_90) issues each K block's product before the one before it is scaled. Its
-# sweep on an H200 (2026-12-02, benchmarks/results/h200_tune_tilewise_gluon.md), against the
-# Triton kernel's entry above: 64x128 tiles, one warpgroup, two programs an SM and bands of 16,
+# The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py). Its sweep on an H200 (2026-12-02,
+# benchmarks/results/h200_tune_tilewise_gluon.md), against the Triton kernel's entry above: 64x128 tiles, one warpgroup, two programs an SM and bands of 16,
 # 1.12x, 1.08x and 1.03x at M = 1024, 4096 and 16384 (0.71x, 0.65x and 0.62x cuBLAS row-wise);
 # 128x128 tiles with two warpgroups, which meet at a barrier every K block, 1.07x.
 _TILEWISE_GLUON = MmConfig(64, 128, 128, 16, 4, 4, persistent=True, programs_per_sm=2, gluon=True)
