@@ -23,16 +23,8 @@ import gn_kernels
 from gn_kernels.bench.report import write_pair
 from gn_kernels.bench.runner import environment, time_us
 from gn_kernels.heuristics.triton_attention import AttnConfig
-from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, MMA_SYNC_FP8_PER_BLOCK, check_attention
-
-QMAX = {torch.int8: 127.0, torch.float8_e4m3fn: 448.0}
-
-
-def _quantize_tokens(x: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    scale = x.float().abs().amax(-1).clamp_min(1e-12) / QMAX[dtype]
-    q = x.float() / scale[..., None]
-    return (q.round() if dtype == torch.int8 else q).to(dtype), scale
-
+from gn_kernels.testing import (FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, MMA_SYNC_FP8_PER_BLOCK, check_attention,
+                                quantize_tokens)
 
 def _sdpa(backend):
     from torch.nn.attention import sdpa_kernel
@@ -61,13 +53,13 @@ def kernels(sweep: bool = False) -> dict:
 
     def scaled(fn, dtype):
         def run(q, k, v, causal):
-            (qq, sq), (kq, sk) = _quantize_tokens(q, dtype), _quantize_tokens(k, dtype)
+            (qq, sq), (kq, sk) = quantize_tokens(q, dtype), quantize_tokens(k, dtype)
             return lambda: fn(qq, kq, v, sq, sk, causal), dict(q=qq, k=kq, v=v, scale_q=sq, scale_k=sk)
         return run
 
     def int8_v(q, k, v, causal):  # V quantized per channel: amax over tokens / 127
-        (qq, sq), (kq, sk) = _quantize_tokens(q, torch.int8), _quantize_tokens(k, torch.int8)
-        vt, sv = _quantize_tokens(v.transpose(-1, -2), torch.int8)
+        (qq, sq), (kq, sk) = quantize_tokens(q, torch.int8), quantize_tokens(k, torch.int8)
+        vt, sv = quantize_tokens(v.transpose(-1, -2), torch.int8)
         vq = vt.transpose(-1, -2).contiguous()
         return (lambda: gn_kernels.attn_int8(qq, kq, vq, sq, sk, sv, causal),
                 dict(q=qq, k=kq, v=vq, scale_q=sq, scale_k=sk, scale_v=sv, p_step=1 / 255))

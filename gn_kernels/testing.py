@@ -248,6 +248,17 @@ def quantization_error(x: Tensor, scale: Tensor, dtype: torch.dtype) -> Tensor:
     return (E4M3_RELATIVE_HALF_ULP + SCALING_ROUNDOFF) * a + E4M3_SUBNORMAL_HALF_STEP * s
 
 
+def quantize_tokens(x: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """int8 or E4M3 codes of x (..., L, D), one float32 scale per token (..., L): amax over D over
+    the format's largest code, an all-zero token's clamped above zero so that its codes are zeros.
+    The per-token q and k that triton_scaled_qk_attn takes, for its tests and benchmark."""
+    from .quant.formats import code_max
+
+    scale = x.float().abs().amax(-1).clamp_min(1e-12) / code_max(dtype)
+    codes = x.float() / scale[..., None]
+    return (codes.round() if dtype == torch.int8 else codes).to(dtype), scale
+
+
 def expand_scales(scale: Tensor, shape: torch.Size) -> Tensor:
     """A quantizer's scales (one per row, 1x128 group or 128x128 block) spread over the elements."""
     rows, cols = shape[-2], shape[-1]

@@ -9,7 +9,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 from gn_kernels import triton_attn, triton_scaled_qk_attn
 from gn_kernels.heuristics import triton_attention as configs
 from gn_kernels.triton_attention_kernels import attention
-from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention
+from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention, quantize_tokens
 from kernels import fake_cuda, gluon_attention_sm90a_report, ptxas_sm90a_report
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -20,13 +20,6 @@ def _qkv(B, H, Hkv, Lq, Lk, D, dtype):
     q = torch.randn(B, H, Lq, D, device=DEVICE, dtype=dtype)
     k = torch.randn(B, Hkv, Lk, D, device=DEVICE, dtype=dtype)
     return q, k, torch.randn(B, Hkv, Lk, D, device=DEVICE, dtype=dtype)
-
-
-def _quantize_tokens(x, dtype):
-    """Per-token quantization, as quantize_int8_rowwise / quantize_fp8_rowwise make it."""
-    scale = x.abs().amax(-1) / (127.0 if dtype == I8 else 448.0)
-    x = x / scale[..., None]
-    return (x.round() if dtype == I8 else x).to(dtype), scale
 
 
 def _assert_close(out, *args, **kwargs):
@@ -63,7 +56,7 @@ def test_scaled_qk_attention_matches_reference(qk_dtype, causal, D):
     B, H, Hkv, Lq, Lk = 2, 4, 2, 33, 40
     x_q, x_k, v = _qkv(B, H, Hkv, Lq, Lk, D, torch.float32)
     v = v.to(BF16)
-    (q, scale_q), (k, scale_k) = _quantize_tokens(x_q, qk_dtype), _quantize_tokens(x_k, qk_dtype)
+    (q, scale_q), (k, scale_k) = quantize_tokens(x_q, qk_dtype), quantize_tokens(x_k, qk_dtype)
     out = triton_scaled_qk_attn(q, k, v, scale_q, scale_k, causal)
     acc = INT32_ACC if qk_dtype == I8 else (FP32_ACC if DEVICE == "cpu" else HOPPER_FP8_FAST)
     _assert_close(out, q, k, v, causal, acc, scale_q, scale_k)
@@ -91,7 +84,7 @@ def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
     if qk_dtype == BF16:
         q, k = q.to(BF16), k.to(BF16)
     else:
-        (q, scale_q), (k, scale_k) = _quantize_tokens(q, qk_dtype), _quantize_tokens(k, qk_dtype)
+        (q, scale_q), (k, scale_k) = quantize_tokens(q, qk_dtype), quantize_tokens(k, qk_dtype)
         scales = dict(scale_q=scale_q, scale_k=scale_k)
     out = torch.empty(q.shape, dtype=BF16, device=DEVICE)
     cfg = {"picked": None, "gluon": configs.HOPPER, "gluon_8_warps": configs.AttnConfig(128, 128, 8, 3, gluon=True)}[kernel]
