@@ -56,6 +56,22 @@ def device_capability(index: int) -> Capability:
 
 
 @functools.cache
+def importable(module: str) -> bool:
+    """Whether ``module`` imports: the Gluon kernels need a Triton with Gluon's Hopper API."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def runs_gluon_hopper(t: torch.Tensor, module: str) -> bool:
+    """Whether ``t`` lives on an sm_90 GPU and the Gluon kernel ``module`` imports, asked once per
+    device and module: the Triton launchers ask on every call."""
+    return t.is_cuda and device_capability(t.device.index) == (9, 0) and importable(module)
+
+
+@functools.cache
 def multiprocessor_count(index: int) -> int:
     """SMs of CUDA device ``index``: what persistent kernels and split-K heuristics fill."""
     return torch.cuda.get_device_properties(index).multi_processor_count

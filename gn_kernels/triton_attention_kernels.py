@@ -10,6 +10,7 @@ import triton
 import triton.language as tl
 
 from .checks import triton_interpreting
+from .dispatch import runs_gluon_hopper
 from .heuristics import triton_attention as configs
 from .triton_gemm_kernels import _load_operand, _output_target
 
@@ -108,12 +109,10 @@ def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP
 def _gluon_fits(q, k, v) -> bool:
     """Whether the Hopper Gluon kernel takes these inputs: an sm_90 GPU, head dim 64 or 128, and
     q, k, v that TMA can read; and a Triton with Gluon's Hopper module."""
-    if not q.is_cuda or torch.cuda.get_device_capability(q.device) != (9, 0) or q.shape[-1] not in (64, 128):
+    if q.shape[-1] not in (64, 128) or not runs_gluon_hopper(q, "gn_kernels.triton_attention_hopper"):
         return False
-    try:
-        from .triton_attention_hopper import tma_ready
-    except ImportError:
-        return False
+    from .triton_attention_hopper import tma_ready
+
     return tma_ready(q, k, v)
 
 

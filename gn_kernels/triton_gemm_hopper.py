@@ -1,11 +1,11 @@
 """The Hopper tile-wise scaled GEMM behind gn_kernels.triton_gemm, in Gluon (Triton's tile-level
 language with explicit layouts). Each K block's product goes to a fresh accumulator and is weighed
 by its scales into the float32 sum. Products are issued in pairs, the second before the first is
-scaled, yet ptxas places every scaling after the pair's last wait (the SASS, triton 3.6): while a
-pair is scaled the tensor cores serve the SM's other program, two of one warpgroup each being the
-table's choice. Forcing the scaling between the waits (scales loaded a pair ahead, the sum passed
-through each wait) ran slower on an H200: 1.03x the Triton kernel at M = 4096, against this form's
-1.08x (benchmarks/results/h200_tune_tilewise_gluon_scales_ahead.md, h200_tune_tilewise_gluon.md).
+scaled, yet ptxas places every scaling after the pair's last wait (the SASS, triton 3.6); two
+warpgroups (the table's choice) or two programs an SM keep the tensor cores busy meanwhile. Forcing
+the scaling between the waits (scales loaded a pair ahead, the sum passed through each wait) ran
+slower on an H200: 1.03x the Triton kernel at M = 4096, against 1.08x for the same kernel without
+it (benchmarks/results/h200_tune_tilewise_gluon_scales_ahead.md, h200_tune_tilewise_gluon.md).
 
 Persistent: program p computes output tiles p, p + programs, ...; its (tile, K block) work items
 stream through one ring of shared-memory stages, so the next tile's first blocks load during this
@@ -45,19 +45,25 @@ def _tile_offsets(tile, M, N, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, GROU
 
 
 @gluon.jit
-def _load(a_desc, b_desc, a_smem, b_smem, bars, item, items, k_blocks, M, N, GROUP_M: gl.constexpr):
-    """Starts the TMA loads of this program's work item `item` (its tile item // k_blocks, K block
-    item % k_blocks) into its stage of the ring, if there is such an item."""
-    STAGES: gl.constexpr = a_smem.shape[0]
-    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
-    stage = item % STAGES
-    there = item < items
-    off_m, off_n = _tile_offsets(gl.program_id(0) + (item // k_blocks) * gl.num_programs(0), M, N,
-                                 a_desc.block_type.shape[0], b_desc.block_type.shape[0], GROUP_M)
-    k = (item % k_blocks) * BLOCK_K
+def _load(a_desc, b_desc, a_smem, b_smem, bars, item, off_m, off_n, k, there):
+    """Starts the TMA loads of work item `item` (K block k of the tile at off_m, off_n) into its
+    stage of the ring, if `there`."""
+    stage = item % a_smem.shape[0]
+    k_off = k * a_desc.block_type.shape[1]
     mbarrier.expect(bars.index(stage), a_desc.block_type.nbytes + b_desc.block_type.nbytes, pred=there)
-    tma.async_copy_global_to_shared(a_desc, [off_m, k], bars.index(stage), a_smem.index(stage), pred=there)
-    tma.async_copy_global_to_shared(b_desc, [off_n, k], bars.index(stage), b_smem.index(stage), pred=there)
+    tma.async_copy_global_to_shared(a_desc, [off_m, k_off], bars.index(stage), a_smem.index(stage), pred=there)
+    tma.async_copy_global_to_shared(b_desc, [off_n, k_off], bars.index(stage), b_smem.index(stage), pred=there)
+
+
+@gluon.jit
+def _refill(a_desc, b_desc, a_smem, b_smem, bars, first, k, k_blocks, off_m, off_n, next_m, next_n, has_next):
+    """Loads work item first + k + STAGES into the stage that item first + k (block k of this tile)
+    leaves: this tile's block k + STAGES or, past its last, the next tile's (k_blocks >= STAGES, so
+    never one further); no division, which per load cost more issue slots than the scaling."""
+    STAGES: gl.constexpr = a_smem.shape[0]
+    later = (k + STAGES >= k_blocks).to(gl.int32)
+    _load(a_desc, b_desc, a_smem, b_smem, bars, first + k + STAGES, off_m + later * (next_m - off_m),
+          off_n + later * (next_n - off_n), k + STAGES - later * k_blocks, (later == 0) | has_next)
 
 
 @gluon.jit
@@ -81,26 +87,26 @@ def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K:
 
 
 @gluon.jit
-def _scale_in(acc, done, scale, item, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N,
-              GROUP_M: gl.constexpr):
-    """acc plus work item `item`'s finished product `done` times its `scale`; refills the item's
-    stage with item + STAGES."""
+def _scale_in(acc, done, scale, first, k, ring):
+    """acc plus block k's finished product `done` times its `scale`; refills its stage (_refill,
+    whose arguments past `first` and `k` are `ring`)."""
     # A WGMMA is issued by its whole warpgroup, so one warpgroup's wait says its own are done with
     # the stage; two warpgroups meet before it is refilled.
     if gl.num_warps() > 4:
         _cta_barrier()
-    _load(a_desc, b_desc, a_smem, b_smem, bars, item + a_smem.shape[0], items, k_blocks, M, N, GROUP_M)
+    a_desc, b_desc, a_smem, b_smem, bars, k_blocks, off_m, off_n, next_m, next_n, has_next = ring
+    _refill(a_desc, b_desc, a_smem, b_smem, bars, first, k, k_blocks, off_m, off_n, next_m, next_n, has_next)
     return acc + done.to(gl.float32) * scale[:, None]
 
 
 @gluon.jit
-def _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm, sa_ptr, sb_col,
-            s_sam, s_sak, s_sbk, QM, QK, GROUP_M: gl.constexpr, COUNT: gl.constexpr):
+def _blocks(acc, x, y, k0, first, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, COUNT: gl.constexpr):
     """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1, each issued before
     the one before it is scaled. x and y are finished products whose registers take the new ones in
     turn; all are finished on return. ptxas serializes every WGMMA (C7514) if a product is still in
     flight across a loop's back edge when it is read, hence groups of blocks rather than one
-    product carried from step to step."""
+    product carried from step to step. `ring`: what _refill takes after `first` and `k`."""
+    a_desc, a_smem, b_smem, bars = ring[0], ring[2], ring[3], ring[4]
     BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
     x = _product(a_smem, b_smem, bars, first + k0, x)
     sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
@@ -109,21 +115,18 @@ def _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k
             y = _product(a_smem, b_smem, bars, first + k0 + u, y)
             sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
             x = warpgroup_mma_wait(1, deps=[x])
-            acc = _scale_in(acc, x, sx, first + k0 + u - 1, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks,
-                            M, N, GROUP_M)
+            acc = _scale_in(acc, x, sx, first, k0 + u - 1, ring)
         else:
             x = _product(a_smem, b_smem, bars, first + k0 + u, x)
             sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
             y = warpgroup_mma_wait(1, deps=[y])
-            acc = _scale_in(acc, y, sy, first + k0 + u - 1, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks,
-                            M, N, GROUP_M)
-    last = first + k0 + COUNT - 1
+            acc = _scale_in(acc, y, sy, first, k0 + u - 1, ring)
     if COUNT % 2 == 1:
         x = warpgroup_mma_wait(0, deps=[x])
-        acc = _scale_in(acc, x, sx, last, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, GROUP_M)
+        acc = _scale_in(acc, x, sx, first, k0 + COUNT - 1, ring)
     else:
         y = warpgroup_mma_wait(0, deps=[y])
-        acc = _scale_in(acc, y, sy, last, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, GROUP_M)
+        acc = _scale_in(acc, y, sy, first, k0 + COUNT - 1, ring)
     return acc, x, y
 
 
@@ -146,26 +149,31 @@ def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
 
     k_blocks = gl.cdiv(K, BLOCK_K)
     tiles = gl.cdiv(M, BLOCK_M) * gl.cdiv(N, BLOCK_N)
-    items = gl.cdiv(tiles - gl.program_id(0), gl.num_programs(0)) * k_blocks
-    # The ring starts full; each stage is refilled once the product that read it is done (_scale_in).
+    pid, programs = gl.program_id(0), gl.num_programs(0)
+    # Tile and K block of each load are counted, not divided out of a running item number: a
+    # division per load cost more issue slots than the scaling (SASS, triton 3.6).
+    off_m, off_n = _tile_offsets(pid, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    # The ring starts full, with the first tile's blocks (k_blocks >= STAGES); each stage is refilled
+    # once the product that read it is done (_scale_in).
     for i in gl.static_range(STAGES):
-        _load(a_desc, b_desc, a_smem, b_smem, bars, i, items, k_blocks, M, N, GROUP_M)
+        _load(a_desc, b_desc, a_smem, b_smem, bars, i, off_m, off_n, i, True)
 
     x = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
     y = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
     grouped = k_blocks - k_blocks % GROUP_K
-    for first in range(0, items, k_blocks):
-        off_m, off_n = _tile_offsets(gl.program_id(0) + (first // k_blocks) * gl.num_programs(0), M, N,
-                                     BLOCK_M, BLOCK_N, GROUP_M)
+    first = 0
+    for tile in range(pid, tiles, programs):
+        has_next = tile + programs < tiles
+        next_m, next_n = _tile_offsets(tile + programs, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        ring = (a_desc, b_desc, a_smem, b_smem, bars, k_blocks, off_m, off_n, next_m, next_n, has_next)
         rm = off_m + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, layout))
         sb_col = sb_ptr + (off_n // QN) * s_sbn
         acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
         for k0 in range(0, grouped, GROUP_K):
-            acc, x, y = _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm,
-                                sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, GROUP_M, GROUP_K)
+            acc, x, y = _blocks(acc, x, y, k0, first, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
+                                GROUP_K)
         for k0 in range(grouped, k_blocks):
-            acc, x, y = _blocks(acc, x, y, k0, first, a_desc, b_desc, a_smem, b_smem, bars, items, k_blocks, M, N, rm,
-                                sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, GROUP_M, 1)
+            acc, x, y = _blocks(acc, x, y, k0, first, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, 1)
 
         if HAS_BIAS:
             rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
@@ -174,6 +182,8 @@ def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
         c_smem.store(acc.to(c_desc.dtype))
         fence_async_shared()
         tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_smem)
+        first += k_blocks
+        off_m, off_n = next_m, next_n
     tma.store_wait(0)
 
 
@@ -189,8 +199,10 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     (M, K), N = A.shape, B.shape[1]
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
+    # The ring starts with the first tile's blocks, so it is no longer than K (at least a pair).
+    stages = min(cfg.num_stages, triton.cdiv(K, cfg.block_k))
     _tilewise_kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
         _descriptor(out, [cfg.block_m, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
-        *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages,
+        *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=stages,
         HAS_BIAS=product.has_bias, num_warps=cfg.num_warps)

@@ -18,7 +18,7 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 
 from . import triton_autotune
 from .checks import triton_interpreting
-from .dispatch import multiprocessor_count, shared_memory_per_block
+from .dispatch import multiprocessor_count, runs_gluon_hopper, shared_memory_per_block
 from .heuristics import triton_mm as configs
 
 _TL = {torch.float32: tl.float32, torch.float16: tl.float16, torch.int32: tl.int32}
@@ -221,16 +221,13 @@ class Product:
 
 def gluon_fits(A, B, out, product: Product, cfg: configs.MmConfig) -> bool:
     """Whether the Hopper Gluon kernel takes this product with ``cfg``'s tile: tile-wise scales
-    whose groups hold whole tiles, on an sm_90 GPU, with A, Bᵀ and out that TMA can read; and a
-    Triton with Gluon's Hopper module."""
-    if (product.scaling != TILEWISE or not A.is_cuda or torch.cuda.get_device_capability(A.device) != (9, 0)
-            or product.groups[1] % cfg.block_n or product.groups[2] % cfg.block_k):
-        return False
-    try:
-        import gn_kernels.triton_gemm_hopper  # noqa: F401
-    except ImportError:
-        return False
-    return tma_layout(A, B, out) == "k-major"
+    whose groups hold whole tiles, K of more than one block, on an sm_90 GPU, with A, Bᵀ
+    and out that TMA can read; and a Triton with Gluon's Hopper module."""
+    return (product.scaling == TILEWISE and product.groups[1] % cfg.block_n == 0
+            and product.groups[2] % cfg.block_k == 0
+            and A.shape[1] > cfg.block_k  # it issues K blocks in pairs (triton_gemm_hopper.GROUP_K)
+            and runs_gluon_hopper(A, "gn_kernels.triton_gemm_hopper")
+            and tma_layout(A, B, out) == "k-major")
 
 
 def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> None:

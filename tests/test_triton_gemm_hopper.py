@@ -45,15 +45,16 @@ def gluon_calls(monkeypatch):
 @needs_sm90
 @pytest.mark.parametrize("dtype", [E4M3, E5M2, I8])
 @pytest.mark.parametrize("out_dtype", [BF16, F16, F32])
-# K blocks: 3 (a group of two and one alone), 4 (whole groups), 9; M: one row, a partial tile, and
-# more tiles than an H100 has SMs (4097 rows: 33 x 3 tiles, x 2 for the 2x256x256 groups' M).
-@pytest.mark.parametrize("M,K", [(1, 384), (129, 512), (1000, 1152), (4097, 512)])
-@pytest.mark.parametrize("groups", [(1, 128, 128), (2, 256, 256)], ids=["deepseek", "2x256x256"])
+# K blocks: 5 (two pairs and one alone), 2 (a ring shorter than the table's), 9, 4; M: one row, a
+# partial tile, and more tiles than an H100 has SMs (4097 rows: 33 x 3 tiles, x 2 for the 2x256x256
+# groups' M). 256-wide groups take the K that are whole numbers of them.
+@pytest.mark.parametrize("groups,M,K", [
+    pytest.param(groups, M, K, id=f"{name}-M{M}-K{K}")
+    for name, groups in [("deepseek", (1, 128, 128)), ("2x256x256", (2, 256, 256))]
+    for M, K in [(1, 640), (129, 256), (1000, 1152), (4097, 512)] if K % groups[2] == 0])
 def test_gluon_tile_scaled_matches_reference(M, K, groups, dtype, out_dtype, gluon_calls, monkeypatch):
     monkeypatch.setattr(configs, "pick", lambda *_: GLUON)
     qm, qn, qk = groups
-    if K % qk:
-        pytest.skip("K not a whole number of scale groups")
     M, N = M * qm, 384 if qn == 128 else 512
     torch.manual_seed(M + K)
     A, B = _operand(M, K, dtype), _operand(N, K, dtype).t()
@@ -74,10 +75,10 @@ def test_gluon_tile_scaled_matches_reference(M, K, groups, dtype, out_dtype, glu
 
 @needs_sm90
 @pytest.mark.parametrize("case", ["column groups narrower than a tile", "K groups shorter than a block",
-                                  "B row-major", "row-wise scales"])
+                                  "K of one block", "B row-major", "row-wise scales"])
 def test_gluon_kernel_takes_only_whole_tiles_that_tma_can_read(case, gluon_calls):
     """Otherwise triton_scaled_mm runs its Triton kernels, still right."""
-    M, N, K = 300, 256, 512
+    M, N, K = 300, 256, 128 if case == "K of one block" else 512
     groups = {"column groups narrower than a tile": (1, 64, 128), "K groups shorter than a block": (1, 128, 64)}
     qm, qn, qk = groups.get(case, (1, 128, 128))
     A, B = _operand(M, K, E4M3), _operand(N, K, E4M3).t()

@@ -62,11 +62,12 @@ _LARGE_INT8 = MmConfig(128, 256, 128, 8, 8, 4, persistent=True, subtile=True)  #
 _TILEWISE = MmConfig(128, 128, 128, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)
 _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3)
 # The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py). Its sweep on an H200 (2026-12-02,
-# benchmarks/results/h200_tune_tilewise_gluon.md), against the Triton kernel's entry above: 64x128 tiles, one warpgroup, two programs an SM and bands of 16,
-# 1.12x, 1.08x and 1.03x at M = 1024, 4096 and 16384 (0.71x, 0.65x and 0.62x cuBLAS row-wise);
-# 128x128 tiles with two warpgroups, which meet at a barrier every K block, 1.07x.
-_TILEWISE_GLUON = MmConfig(64, 128, 128, 16, 4, 4, persistent=True, programs_per_sm=2, gluon=True)
-_TILEWISE_GLUON_8_WARPS = MmConfig(128, 128, 128, 8, 8, 4, persistent=True, gluon=True)
+# benchmarks/results/h200_tune_tilewise_gluon_counted.md): 128x128 tiles on two warpgroups, five
+# stages, within 0.99 of each M's fastest candidate and 1.27-1.28x the Triton kernel's entry above
+# (0.73x, 0.71x and 0.72x cuBLAS row-wise at M = 1024, 4096 and 16384); 64x128 tiles, one warpgroup,
+# two programs an SM, three stages, 0.97-0.99; the same with four stages falls to 0.80 at M = 16384.
+_TILEWISE_GLUON = MmConfig(128, 128, 128, 8, 8, 5, persistent=True, gluon=True)
+_TILEWISE_GLUON_ONE_WARPGROUP = MmConfig(64, 128, 128, 16, 4, 3, persistent=True, programs_per_sm=2, gluon=True)
 _DECODE_2B = MmConfig(64, 32, 128, 8, 4, 4)  # bf16 0.96x
 _SMALL_2B = MmConfig(128, 128, 64, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2)  # M = 256: 0.71x
 _LARGE_2B = MmConfig(128, 256, 64, 8, 8, 3, persistent=True, subtile=True)  # bf16 0.96-0.99x
@@ -97,10 +98,9 @@ def _candidates(block_k: int, tilewise: bool = False, wide: bool = False) -> lis
                MmConfig(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
                MmConfig(128, 128, block_k, 8, 8, 4, persistent=True, subtile=True),
                _TILEWISE_GLUON,
-               _TILEWISE_GLUON._replace(num_stages=3),
-               _TILEWISE_GLUON._replace(group_m=8),
-               _TILEWISE_GLUON_8_WARPS,
-               _TILEWISE_GLUON_8_WARPS._replace(num_stages=5)]
+               _TILEWISE_GLUON._replace(num_stages=4),
+               _TILEWISE_GLUON_ONE_WARPGROUP,
+               _TILEWISE_GLUON_ONE_WARPGROUP._replace(num_stages=4)]
     else:
         big = [MmConfig(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
                MmConfig(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
