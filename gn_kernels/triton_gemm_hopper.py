@@ -1,15 +1,21 @@
 """The Hopper tile-wise scaled GEMM behind gn_kernels.triton_gemm, in Gluon (Triton's tile-level
 language with explicit layouts). Each K block's product goes to a fresh accumulator and is weighed
-by its scales into the float32 sum. Products are issued in pairs, the second before the first is
-scaled, yet ptxas places every scaling after the pair's last wait (the SASS, triton 3.6); two
-warpgroups (the table's choice) or two programs an SM keep the tensor cores busy meanwhile. Forcing
-the scaling between the waits (scales loaded a pair ahead, the sum passed through each wait) ran
-slower on an H200: 1.03x the Triton kernel at M = 4096, against 1.08x for the same kernel without
-it (benchmarks/results/h200_tune_tilewise_gluon_scales_ahead.md, h200_tune_tilewise_gluon.md).
+by its scales into the float32 sum; products are issued in pairs, the second before the first is
+scaled.
 
 Persistent: program p computes output tiles p, p + programs, ...; its (tile, K block) work items
 stream through one ring of shared-memory stages, so the next tile's first blocks load during this
 one's epilogue. Out-of-bounds TMA loads read zeros and TMA stores clip, so any M works.
+
+Two kernels share the products and scaling. _tilewise_ws_kernel (the table's) gives the loads to a
+producer warp (gl.warp_specialize), which waits for each stage to be handed back; _tilewise_kernel
+refills each stage from the warps that compute. With the loads in its own warps, ptxas places the
+first product's scaling between the pair's two waits, and the computing warps issue about 270
+instructions a pair of K blocks instead of 399 (SASS, triton 3.6): 1.15-1.16x the single-role
+kernel's best configuration in the same run on an H200 (benchmarks/results/h200_tune_tilewise_gluon_ws.md).
+Without the producer, ptxas puts all of a pair's scaling after its last wait; forcing it between
+(scales loaded a pair ahead, the sum passed through each wait) ran slower
+(h200_tune_tilewise_gluon_scales_ahead.md).
 """
 
 from __future__ import annotations
@@ -88,26 +94,30 @@ def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K:
 
 @gluon.jit
 def _scale_in(acc, done, scale, first, k, ring):
-    """acc plus block k's finished product `done` times its `scale`; refills its stage (_refill,
-    whose arguments past `first` and `k` are `ring`)."""
-    # A WGMMA is issued by its whole warpgroup, so one warpgroup's wait says its own are done with
-    # the stage; two warpgroups meet before it is refilled.
-    if gl.num_warps() > 4:
-        _cta_barrier()
-    a_desc, b_desc, a_smem, b_smem, bars, k_blocks, off_m, off_n, next_m, next_n, has_next = ring
-    _refill(a_desc, b_desc, a_smem, b_smem, bars, first, k, k_blocks, off_m, off_n, next_m, next_n, has_next)
+    """acc plus block k's finished product `done` times its `scale`; hands its stage back: to the
+    producer warp through its `empty` barrier when `ring` is (empty,), else refilling it here
+    (_refill, whose arguments past `first` and `k` are `ring`)."""
+    if len(ring) == 1:
+        mbarrier.arrive(ring[0].index((first + k) % ring[0].shape[0]), count=1)
+    else:
+        # A WGMMA is issued by its whole warpgroup, so one warpgroup's wait says its own are done
+        # with the stage; two warpgroups meet before it is refilled.
+        if gl.num_warps() > 4:
+            _cta_barrier()
+        a_desc, b_desc, a_smem, b_smem, bars, k_blocks, off_m, off_n, next_m, next_n, has_next = ring
+        _refill(a_desc, b_desc, a_smem, b_smem, bars, first, k, k_blocks, off_m, off_n, next_m, next_n, has_next)
     return acc + done.to(gl.float32) * scale[:, None]
 
 
 @gluon.jit
-def _blocks(acc, x, y, k0, first, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, COUNT: gl.constexpr):
+def _blocks(acc, x, y, k0, first, a_smem, b_smem, bars, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
+            COUNT: gl.constexpr):
     """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1, each issued before
     the one before it is scaled. x and y are finished products whose registers take the new ones in
     turn; all are finished on return. ptxas serializes every WGMMA (C7514) if a product is still in
     flight across a loop's back edge when it is read, hence groups of blocks rather than one
     product carried from step to step. `ring`: what _refill takes after `first` and `k`."""
-    a_desc, a_smem, b_smem, bars = ring[0], ring[2], ring[3], ring[4]
-    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
+    BLOCK_K: gl.constexpr = a_smem.shape[2]
     x = _product(a_smem, b_smem, bars, first + k0, x)
     sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
     for u in gl.static_range(1, COUNT):
@@ -170,10 +180,11 @@ def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
         sb_col = sb_ptr + (off_n // QN) * s_sbn
         acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
         for k0 in range(0, grouped, GROUP_K):
-            acc, x, y = _blocks(acc, x, y, k0, first, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
-                                GROUP_K)
+            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, bars, ring, rm, M, sa_ptr, sb_col, s_sam,
+                                s_sak, s_sbk, QM, QK, GROUP_K)
         for k0 in range(grouped, k_blocks):
-            acc, x, y = _blocks(acc, x, y, k0, first, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK, 1)
+            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, bars, ring, rm, M, sa_ptr, sb_col, s_sam,
+                                s_sak, s_sbk, QM, QK, 1)
 
         if HAS_BIAS:
             rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
@@ -187,9 +198,100 @@ def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
     tma.store_wait(0)
 
 
+@gluon.jit
+def _producer(a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M: gl.constexpr):
+    """The warp that loads: every (tile, K block) of this program into the ring, each stage once
+    the consumers have handed it back."""
+    STAGES: gl.constexpr = a_smem.shape[0]
+    BLOCK_M: gl.constexpr = a_desc.block_type.shape[0]
+    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
+    BLOCK_N: gl.constexpr = b_desc.block_type.shape[0]
+    k_blocks = gl.cdiv(K, BLOCK_K)
+    tiles = gl.cdiv(M, BLOCK_M) * gl.cdiv(N, BLOCK_N)
+    stage = 0
+    phase = 1  # a fresh barrier's phase before its first completion: the first round waits for nothing
+    for tile in range(gl.program_id(0), tiles, gl.num_programs(0)):
+        off_m, off_n = _tile_offsets(tile, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        for k in range(k_blocks):
+            mbarrier.wait(empty.index(stage), phase)
+            mbarrier.expect(ready.index(stage), a_desc.block_type.nbytes + b_desc.block_type.nbytes)
+            tma.async_copy_global_to_shared(a_desc, [off_m, k * BLOCK_K], ready.index(stage), a_smem.index(stage))
+            tma.async_copy_global_to_shared(b_desc, [off_n, k * BLOCK_K], ready.index(stage), b_smem.index(stage))
+            stage += 1
+            if stage == STAGES:
+                stage = 0
+                phase ^= 1
+
+
+@gluon.jit
+def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam, s_sak, s_sbk,
+              s_sbn, QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, HAS_BIAS: gl.constexpr):
+    BLOCK_M: gl.constexpr = c_desc.block_type.shape[0]
+    BLOCK_N: gl.constexpr = c_desc.block_type.shape[1]
+    BLOCK_K: gl.constexpr = a_smem.shape[2]
+    ACC: gl.constexpr = gl.int32 if a_smem.dtype == gl.int8 else gl.float32
+    layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[gl.num_warps(), 1],
+                                                     instr_shape=[16, BLOCK_N, 32])
+    k_blocks = gl.cdiv(K, BLOCK_K)
+    tiles = gl.cdiv(M, BLOCK_M) * gl.cdiv(N, BLOCK_N)
+    x = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
+    y = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
+    grouped = k_blocks - k_blocks % GROUP_K
+    first = 0
+    for tile in range(gl.program_id(0), tiles, gl.num_programs(0)):
+        off_m, off_n = _tile_offsets(tile, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        rm = off_m + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, layout))
+        sb_col = sb_ptr + (off_n // QN) * s_sbn
+        acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
+        for k0 in range(0, grouped, GROUP_K):
+            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, (empty,), rm, M, sa_ptr, sb_col,
+                                s_sam, s_sak, s_sbk, QM, QK, GROUP_K)
+        for k0 in range(grouped, k_blocks):
+            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, (empty,), rm, M, sa_ptr, sb_col,
+                                s_sam, s_sak, s_sbk, QM, QK, 1)
+        if HAS_BIAS:
+            rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
+            acc += gl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(gl.float32)[None, :]
+        tma.store_wait(0)
+        c_smem.store(acc.to(c_desc.dtype))
+        fence_async_shared()
+        tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_smem)
+        first += k_blocks
+    tma.store_wait(0)
+
+
+@gluon.jit
+def _tilewise_ws_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
+                        QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
+                        HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+    a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
+    b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
+    c_smem = gl.allocate_shared_memory(c_desc.dtype, c_desc.block_type.shape, c_desc.layout)
+    ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    for i in gl.static_range(STAGES):
+        mbarrier.init(ready.index(i), count=1)
+        mbarrier.init(empty.index(i), count=1)
+    gl.warp_specialize([
+        (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam, s_sak,
+                     s_sbk, s_sbn, QM, QN, QK, GROUP_M, GROUP_K, HAS_BIAS)),
+        (_producer, (a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M)),
+    ], [1], [24])
+
+
 def _descriptor(t: torch.Tensor, block: list[int]) -> TensorDescriptor:
     layout = gl.NVMMASharedLayout.get_default_for(block, GL_DTYPES[t.dtype])
     return TensorDescriptor.from_tensor(t, block, layout)
+
+
+def kernel_for(cfg: MmConfig):
+    """The kernel that runs ``cfg`` and its compile options."""
+    if not cfg.warp_specialize:
+        return _tilewise_kernel, {}
+    # The producer warp takes a warpgroup's registers (setmaxnreg works by warpgroup): each thread is
+    # capped so that programs_per_sm programs fit the SM's 64K registers.
+    threads = (cfg.num_warps + 4) * 32
+    return _tilewise_ws_kernel, dict(maxnreg=min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8)
 
 
 def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
@@ -201,8 +303,9 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
     # The ring starts with the first tile's blocks, so it is no longer than K (at least a pair).
     stages = min(cfg.num_stages, triton.cdiv(K, cfg.block_k))
-    _tilewise_kernel[(programs,)](
+    kernel, options = kernel_for(cfg)
+    kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
         _descriptor(out, [cfg.block_m, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
         *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=stages,
-        HAS_BIAS=product.has_bias, num_warps=cfg.num_warps)
+        HAS_BIAS=product.has_bias, num_warps=cfg.num_warps, **options)

@@ -98,7 +98,7 @@ def _ptxas_report(compiled) -> str:
     return run.stderr
 
 
-def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int) -> str:
+def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int, **options) -> str:
     """ptxas's report on the Gluon ``kernel`` compiled for sm_90a with these TMA descriptors,
     constexprs and typed arguments ("*bf16", "fp32"); the rest are int32."""
     import triton
@@ -110,7 +110,8 @@ def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_
     signature |= {n: native_specialize_impl(BaseBackend, d, False, True, True)[0] for n, d in descriptors.items()}
     signature |= typed
     source = GluonASTSource(kernel, signature, {(kernel.arg_names.index(n),): v for n, v in constexprs.items()})
-    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32), options=dict(num_warps=num_warps)))
+    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32),
+                                        options=dict(num_warps=num_warps, **options)))
 
 
 def _gluon_attention_report(spec: str) -> str:
@@ -130,10 +131,11 @@ def _gluon_attention_report(spec: str) -> str:
 
 def _gluon_tilewise_report(spec: str) -> str:
     from gn_kernels.heuristics.triton_mm import MmConfig
-    from gn_kernels.triton_gemm_hopper import GROUP_K, _descriptor, _tilewise_kernel as kernel
+    from gn_kernels.triton_gemm_hopper import GROUP_K, _descriptor, kernel_for
 
     s = json.loads(spec)
     cfg, dtype, out = MmConfig(*s["cfg"]), getattr(torch, s["dtype"]), getattr(torch, s["out"])
+    kernel, options = kernel_for(cfg)
     operand = torch.empty(256, 256, dtype=dtype)
     descriptors = dict(a_desc=_descriptor(operand, [cfg.block_m, cfg.block_k]),
                        b_desc=_descriptor(operand, [cfg.block_n, cfg.block_k]),
@@ -141,7 +143,7 @@ def _gluon_tilewise_report(spec: str) -> str:
     constexprs = dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, HAS_BIAS=s["bias"],
                       num_warps=cfg.num_warps)
     typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
-    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps)
+    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps, **options)
 
 
 def _sm90a_report(spec: str) -> str:

@@ -42,18 +42,25 @@ def gluon_calls(monkeypatch):
     return calls
 
 
-@needs_sm90
-@pytest.mark.parametrize("dtype", [E4M3, E5M2, I8])
-@pytest.mark.parametrize("out_dtype", [BF16, F16, F32])
 # K blocks: 5 (two pairs and one alone), 2 (a ring shorter than the table's), 9, 4; M: one row, a
 # partial tile, and more tiles than an H100 has SMs (4097 rows: 33 x 3 tiles, x 2 for the 2x256x256
 # groups' M). 256-wide groups take the K that are whole numbers of them.
-@pytest.mark.parametrize("groups,M,K", [
-    pytest.param(groups, M, K, id=f"{name}-M{M}-K{K}")
-    for name, groups in [("deepseek", (1, 128, 128)), ("2x256x256", (2, 256, 256))]
-    for M, K in [(1, 640), (129, 256), (1000, 1152), (4097, 512)] if K % groups[2] == 0])
-def test_gluon_tile_scaled_matches_reference(M, K, groups, dtype, out_dtype, gluon_calls, monkeypatch):
-    monkeypatch.setattr(configs, "pick", lambda *_: GLUON)
+SHAPES = [pytest.param(groups, M, K, id=f"{name}-M{M}-K{K}")
+          for name, groups in [("deepseek", (1, 128, 128)), ("2x256x256", (2, 256, 256))]
+          for M, K in [(1, 640), (129, 256), (1000, 1152), (4097, 512)] if K % groups[2] == 0]
+# The table's entry at every dtype, and the kernel it does not take (with or without the producer
+# warp) at FP8 and int8 into bfloat16 and float32.
+KERNELS = [pytest.param(GLUON, dtype, out_dtype, id=f"table-{dtype}-{out_dtype}")
+           for dtype in (E4M3, E5M2, I8) for out_dtype in (BF16, F16, F32)]
+KERNELS += [pytest.param(GLUON._replace(warp_specialize=not GLUON.warp_specialize), dtype, out_dtype,
+                         id=f"other-{dtype}-{out_dtype}") for dtype in (E4M3, I8) for out_dtype in (BF16, F32)]
+
+
+@needs_sm90
+@pytest.mark.parametrize("cfg,dtype,out_dtype", KERNELS)
+@pytest.mark.parametrize("groups,M,K", SHAPES)
+def test_gluon_tile_scaled_matches_reference(M, K, groups, cfg, dtype, out_dtype, gluon_calls, monkeypatch):
+    monkeypatch.setattr(configs, "pick", lambda *_: cfg)
     qm, qn, qk = groups
     M, N = M * qm, 384 if qn == 128 else 512
     torch.manual_seed(M + K)

@@ -33,7 +33,7 @@ class MmConfig(NamedTuple):
     def name(self) -> str:
         kind = "tma" + ("_sub" if self.subtile else "") + ("_ws" if self.warp_specialize else "") \
             if self.persistent else "ptr"
-        kind = "gluon" if self.gluon else kind
+        kind = ("gluon" + ("_ws" if self.warp_specialize else "")) if self.gluon else kind
         occupancy = f"_p{self.programs_per_sm}" if self.programs_per_sm > 1 else ""
         return (f"{kind}{occupancy}_{self.block_m}x{self.block_n}x{self.block_k}_w{self.num_warps}_s{self.num_stages}"
                 f"_g{self.group_m}")
@@ -61,12 +61,12 @@ _LARGE_INT8 = MmConfig(128, 256, 128, 8, 8, 4, persistent=True, subtile=True)  #
 # cores busy meanwhile (0.42x cuBLAS row-wise with one, 0.65x with two).
 _TILEWISE = MmConfig(128, 128, 128, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)
 _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3)
-# The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py). Its sweep on an H200 (2026-12-02,
-# benchmarks/results/h200_tune_tilewise_gluon_counted.md): 128x128 tiles on two warpgroups, five
-# stages, within 0.99 of each M's fastest candidate and 1.27-1.28x the Triton kernel's entry above
-# (0.73x, 0.71x and 0.72x cuBLAS row-wise at M = 1024, 4096 and 16384); 64x128 tiles, one warpgroup,
-# two programs an SM, three stages, 0.97-0.99; the same with four stages falls to 0.80 at M = 16384.
-_TILEWISE_GLUON = MmConfig(128, 128, 128, 8, 8, 5, persistent=True, gluon=True)
+# The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py). Its sweeps on an H200 (2026-12-02,
+# benchmarks/results/h200_tune_tilewise_gluon_ws*.md): a producer warp, 128x128 tiles on two
+# warpgroups, four stages and bands of 16, 0.86x, 0.81x and 0.79x cuBLAS row-wise at M = 1024, 4096
+# and 16384; three stages 0.80-0.85 of that, five 0.99; without the producer warp 0.87; one
+# warpgroup and two programs an SM 0.86-0.90.
+_TILEWISE_GLUON = MmConfig(128, 128, 128, 16, 8, 4, persistent=True, warp_specialize=True, gluon=True)
 _TILEWISE_GLUON_ONE_WARPGROUP = MmConfig(64, 128, 128, 16, 4, 3, persistent=True, programs_per_sm=2, gluon=True)
 _DECODE_2B = MmConfig(64, 32, 128, 8, 4, 4)  # bf16 0.96x
 _SMALL_2B = MmConfig(128, 128, 64, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2)  # M = 256: 0.71x
@@ -98,9 +98,12 @@ def _candidates(block_k: int, tilewise: bool = False, wide: bool = False) -> lis
                MmConfig(256, 128, block_k, 8, 8, 3, persistent=True, subtile=True),
                MmConfig(128, 128, block_k, 8, 8, 4, persistent=True, subtile=True),
                _TILEWISE_GLUON,
-               _TILEWISE_GLUON._replace(num_stages=4),
+               _TILEWISE_GLUON._replace(num_stages=3),
+               _TILEWISE_GLUON._replace(num_stages=5),
+               _TILEWISE_GLUON._replace(group_m=8),
+               _TILEWISE_GLUON._replace(warp_specialize=False, num_stages=5, group_m=8),
                _TILEWISE_GLUON_ONE_WARPGROUP,
-               _TILEWISE_GLUON_ONE_WARPGROUP._replace(num_stages=4)]
+               _TILEWISE_GLUON_ONE_WARPGROUP._replace(warp_specialize=True)]
     else:
         big = [MmConfig(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
                MmConfig(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
