@@ -7,15 +7,11 @@ Persistent: program p computes output tiles p, p + programs, ...; its (tile, K b
 stream through one ring of shared-memory stages, so the next tile's first blocks load during this
 one's epilogue. Out-of-bounds TMA loads read zeros and TMA stores clip, so any M works.
 
-Two kernels share the products and scaling. _tilewise_ws_kernel (the table's) gives the loads to a
-producer warp (gl.warp_specialize), which waits for each stage to be handed back; _tilewise_kernel
-refills each stage from the warps that compute. With the loads in its own warps, ptxas places the
-first product's scaling between the pair's two waits, and the computing warps issue about 270
-instructions a pair of K blocks instead of 399 (SASS, triton 3.6): 1.15-1.16x the single-role
-kernel's best configuration in the same run on an H200 (benchmarks/results/h200_tune_tilewise_gluon_ws.md).
-Without the producer, ptxas puts all of a pair's scaling after its last wait; forcing it between
-(scales loaded a pair ahead, the sum passed through each wait) ran slower
-(h200_tune_tilewise_gluon_scales_ahead.md).
+One warp issues the loads (gl.warp_specialize) and waits for each stage to be handed back; the
+warps that compute only wait, multiply and scale. Against the same kernel with the loads in the
+computing warps, ptxas then places the first product's scaling between the pair's two waits, the
+computing warps issue about 270 instructions a pair of K blocks instead of 399 (SASS, triton 3.6),
+and it ran 1.15-1.16x faster on an H200 (benchmarks/results/h200_tune_tilewise_gluon_ws.md).
 """
 
 from __future__ import annotations
@@ -32,10 +28,8 @@ from .dispatch import multiprocessor_count
 from .heuristics.triton_mm import MmConfig
 
 # K blocks issued and scaled as one group (_blocks). Groups of three or four spill registers
-# (255 a thread, 128x128 tiles).
+# (240 a thread, 128x128 tiles).
 GROUP_K = 2
-# Triton 3.6 names the CTA-wide barrier thread_barrier; later versions barrier.
-_cta_barrier = getattr(gl, "thread_barrier", None) or gl.barrier
 GL_DTYPES = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.float32: gl.float32,
              torch.int8: gl.int8, torch.float8_e4m3fn: gl.float8e4nv, torch.float8_e5m2: gl.float8e5}
 
@@ -51,34 +45,12 @@ def _tile_offsets(tile, M, N, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, GROU
 
 
 @gluon.jit
-def _load(a_desc, b_desc, a_smem, b_smem, bars, item, off_m, off_n, k, there):
-    """Starts the TMA loads of work item `item` (K block k of the tile at off_m, off_n) into its
-    stage of the ring, if `there`."""
-    stage = item % a_smem.shape[0]
-    k_off = k * a_desc.block_type.shape[1]
-    mbarrier.expect(bars.index(stage), a_desc.block_type.nbytes + b_desc.block_type.nbytes, pred=there)
-    tma.async_copy_global_to_shared(a_desc, [off_m, k_off], bars.index(stage), a_smem.index(stage), pred=there)
-    tma.async_copy_global_to_shared(b_desc, [off_n, k_off], bars.index(stage), b_smem.index(stage), pred=there)
-
-
-@gluon.jit
-def _refill(a_desc, b_desc, a_smem, b_smem, bars, first, k, k_blocks, off_m, off_n, next_m, next_n, has_next):
-    """Loads work item first + k + STAGES into the stage that item first + k (block k of this tile)
-    leaves: this tile's block k + STAGES or, past its last, the next tile's (k_blocks >= STAGES, so
-    never one further); no division, which per load cost more issue slots than the scaling."""
-    STAGES: gl.constexpr = a_smem.shape[0]
-    later = (k + STAGES >= k_blocks).to(gl.int32)
-    _load(a_desc, b_desc, a_smem, b_smem, bars, first + k + STAGES, off_m + later * (next_m - off_m),
-          off_n + later * (next_n - off_n), k + STAGES - later * k_blocks, (later == 0) | has_next)
-
-
-@gluon.jit
-def _product(a_smem, b_smem, bars, item, into):
+def _product(a_smem, b_smem, ready, item, into):
     """Issues work item `item`'s product once its blocks have landed, into the registers of `into`
     (a finished product, whose value it ignores); returns the token to wait on."""
     STAGES: gl.constexpr = a_smem.shape[0]
     stage = item % STAGES
-    mbarrier.wait(bars.index(stage), (item // STAGES) & 1)
+    mbarrier.wait(ready.index(stage), (item // STAGES) & 1)
     return warpgroup_mma(a_smem.index(stage), b_smem.index(stage).permute((1, 0)), into, use_acc=False,
                          is_async=True)
 
@@ -93,109 +65,45 @@ def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K:
 
 
 @gluon.jit
-def _scale_in(acc, done, scale, first, k, ring):
-    """acc plus block k's finished product `done` times its `scale`; hands its stage back: to the
-    producer warp through its `empty` barrier when `ring` is (empty,), else refilling it here
-    (_refill, whose arguments past `first` and `k` are `ring`)."""
-    if len(ring) == 1:
-        mbarrier.arrive(ring[0].index((first + k) % ring[0].shape[0]), count=1)
-    else:
-        # A WGMMA is issued by its whole warpgroup, so one warpgroup's wait says its own are done
-        # with the stage; two warpgroups meet before it is refilled.
-        if gl.num_warps() > 4:
-            _cta_barrier()
-        a_desc, b_desc, a_smem, b_smem, bars, k_blocks, off_m, off_n, next_m, next_n, has_next = ring
-        _refill(a_desc, b_desc, a_smem, b_smem, bars, first, k, k_blocks, off_m, off_n, next_m, next_n, has_next)
+def _scale_in(acc, done, scale, stage, empty):
+    """acc plus a finished product `done` times its `scale`; hands its stage back to the producer."""
+    # One thread arrives once the partition's warps meet: both warpgroups' WGMMAs are done with it.
+    mbarrier.arrive(empty.index(stage), count=1)
     return acc + done.to(gl.float32) * scale[:, None]
 
 
 @gluon.jit
-def _blocks(acc, x, y, k0, first, a_smem, b_smem, bars, ring, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
+def _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
             COUNT: gl.constexpr):
-    """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1, each issued before
-    the one before it is scaled. x and y are finished products whose registers take the new ones in
-    turn; all are finished on return. ptxas serializes every WGMMA (C7514) if a product is still in
-    flight across a loop's back edge when it is read, hence groups of blocks rather than one
-    product carried from step to step. `ring`: what _refill takes after `first` and `k`."""
+    """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1 (work items first +
+    k0 ...), each issued before the one before it is scaled. x and y are finished products whose
+    registers take the new ones in turn; all are finished on return. ptxas serializes every WGMMA
+    (C7514) if a product is still in flight across a loop's back edge when it is read, hence
+    groups of blocks rather than one product carried from step to step."""
+    STAGES: gl.constexpr = a_smem.shape[0]
     BLOCK_K: gl.constexpr = a_smem.shape[2]
-    x = _product(a_smem, b_smem, bars, first + k0, x)
+    x = _product(a_smem, b_smem, ready, first + k0, x)
     sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
     for u in gl.static_range(1, COUNT):
+        done = (first + k0 + u - 1) % STAGES
         if u % 2 == 1:
-            y = _product(a_smem, b_smem, bars, first + k0 + u, y)
+            y = _product(a_smem, b_smem, ready, first + k0 + u, y)
             sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
             x = warpgroup_mma_wait(1, deps=[x])
-            acc = _scale_in(acc, x, sx, first, k0 + u - 1, ring)
+            acc = _scale_in(acc, x, sx, done, empty)
         else:
-            x = _product(a_smem, b_smem, bars, first + k0 + u, x)
+            x = _product(a_smem, b_smem, ready, first + k0 + u, x)
             sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
             y = warpgroup_mma_wait(1, deps=[y])
-            acc = _scale_in(acc, y, sy, first, k0 + u - 1, ring)
+            acc = _scale_in(acc, y, sy, done, empty)
+    last = (first + k0 + COUNT - 1) % STAGES
     if COUNT % 2 == 1:
         x = warpgroup_mma_wait(0, deps=[x])
-        acc = _scale_in(acc, x, sx, first, k0 + COUNT - 1, ring)
+        acc = _scale_in(acc, x, sx, last, empty)
     else:
         y = warpgroup_mma_wait(0, deps=[y])
-        acc = _scale_in(acc, y, sy, first, k0 + COUNT - 1, ring)
+        acc = _scale_in(acc, y, sy, last, empty)
     return acc, x, y
-
-
-@gluon.jit
-def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
-                     QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
-                     HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
-    BLOCK_M: gl.constexpr = a_desc.block_type.shape[0]
-    BLOCK_K: gl.constexpr = a_desc.block_type.shape[1]
-    BLOCK_N: gl.constexpr = b_desc.block_type.shape[0]
-    ACC: gl.constexpr = gl.int32 if a_desc.dtype == gl.int8 else gl.float32
-    layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[num_warps, 1],
-                                                     instr_shape=[16, BLOCK_N, 32])
-    a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
-    b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
-    c_smem = gl.allocate_shared_memory(c_desc.dtype, c_desc.block_type.shape, c_desc.layout)
-    bars = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
-    for i in gl.static_range(STAGES):
-        mbarrier.init(bars.index(i), count=1)
-
-    k_blocks = gl.cdiv(K, BLOCK_K)
-    tiles = gl.cdiv(M, BLOCK_M) * gl.cdiv(N, BLOCK_N)
-    pid, programs = gl.program_id(0), gl.num_programs(0)
-    # Tile and K block of each load are counted, not divided out of a running item number: a
-    # division per load cost more issue slots than the scaling (SASS, triton 3.6).
-    off_m, off_n = _tile_offsets(pid, M, N, BLOCK_M, BLOCK_N, GROUP_M)
-    # The ring starts full, with the first tile's blocks (k_blocks >= STAGES); each stage is refilled
-    # once the product that read it is done (_scale_in).
-    for i in gl.static_range(STAGES):
-        _load(a_desc, b_desc, a_smem, b_smem, bars, i, off_m, off_n, i, True)
-
-    x = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
-    y = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
-    grouped = k_blocks - k_blocks % GROUP_K
-    first = 0
-    for tile in range(pid, tiles, programs):
-        has_next = tile + programs < tiles
-        next_m, next_n = _tile_offsets(tile + programs, M, N, BLOCK_M, BLOCK_N, GROUP_M)
-        ring = (a_desc, b_desc, a_smem, b_smem, bars, k_blocks, off_m, off_n, next_m, next_n, has_next)
-        rm = off_m + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, layout))
-        sb_col = sb_ptr + (off_n // QN) * s_sbn
-        acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
-        for k0 in range(0, grouped, GROUP_K):
-            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, bars, ring, rm, M, sa_ptr, sb_col, s_sam,
-                                s_sak, s_sbk, QM, QK, GROUP_K)
-        for k0 in range(grouped, k_blocks):
-            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, bars, ring, rm, M, sa_ptr, sb_col, s_sam,
-                                s_sak, s_sbk, QM, QK, 1)
-
-        if HAS_BIAS:
-            rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
-            acc += gl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(gl.float32)[None, :]
-        tma.store_wait(0)  # the previous tile's store has left c_smem
-        c_smem.store(acc.to(c_desc.dtype))
-        fence_async_shared()
-        tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_smem)
-        first += k_blocks
-        off_m, off_n = next_m, next_n
-    tma.store_wait(0)
 
 
 @gluon.jit
@@ -226,6 +134,8 @@ def _producer(a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M: gl
 @gluon.jit
 def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam, s_sak, s_sbk,
               s_sbn, QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, HAS_BIAS: gl.constexpr):
+    """The warps that compute: this program's tiles, in the order the producer loads their blocks
+    (work item `first` + k is K block k of the current tile), each stored by TMA."""
     BLOCK_M: gl.constexpr = c_desc.block_type.shape[0]
     BLOCK_N: gl.constexpr = c_desc.block_type.shape[1]
     BLOCK_K: gl.constexpr = a_smem.shape[2]
@@ -244,15 +154,15 @@ def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, e
         sb_col = sb_ptr + (off_n // QN) * s_sbn
         acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
         for k0 in range(0, grouped, GROUP_K):
-            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, (empty,), rm, M, sa_ptr, sb_col,
+            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col,
                                 s_sam, s_sak, s_sbk, QM, QK, GROUP_K)
         for k0 in range(grouped, k_blocks):
-            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, (empty,), rm, M, sa_ptr, sb_col,
+            acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col,
                                 s_sam, s_sak, s_sbk, QM, QK, 1)
         if HAS_BIAS:
             rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
             acc += gl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(gl.float32)[None, :]
-        tma.store_wait(0)
+        tma.store_wait(0)  # the previous tile's store has left c_smem
         c_smem.store(acc.to(c_desc.dtype))
         fence_async_shared()
         tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_smem)
@@ -261,9 +171,9 @@ def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, e
 
 
 @gluon.jit
-def _tilewise_ws_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
-                        QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
-                        HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
+                     QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
+                     HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
     a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
     b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
     c_smem = gl.allocate_shared_memory(c_desc.dtype, c_desc.block_type.shape, c_desc.layout)
@@ -284,14 +194,11 @@ def _descriptor(t: torch.Tensor, block: list[int]) -> TensorDescriptor:
     return TensorDescriptor.from_tensor(t, block, layout)
 
 
-def kernel_for(cfg: MmConfig):
-    """The kernel that runs ``cfg`` and its compile options."""
-    if not cfg.warp_specialize:
-        return _tilewise_kernel, {}
-    # The producer warp takes a warpgroup's registers (setmaxnreg works by warpgroup): each thread is
-    # capped so that programs_per_sm programs fit the SM's 64K registers.
+def register_cap(cfg: MmConfig) -> int:
+    """Registers a thread, before the warpgroups trade them (setmaxnreg): the producer warp takes a
+    whole warpgroup's share, and programs_per_sm programs must fit the SM's 64K."""
     threads = (cfg.num_warps + 4) * 32
-    return _tilewise_ws_kernel, dict(maxnreg=min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8)
+    return min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8
 
 
 def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
@@ -301,11 +208,8 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     (M, K), N = A.shape, B.shape[1]
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
-    # The ring starts with the first tile's blocks, so it is no longer than K (at least a pair).
-    stages = min(cfg.num_stages, triton.cdiv(K, cfg.block_k))
-    kernel, options = kernel_for(cfg)
-    kernel[(programs,)](
+    _tilewise_kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
         _descriptor(out, [cfg.block_m, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
-        *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=stages,
-        HAS_BIAS=product.has_bias, num_warps=cfg.num_warps, **options)
+        *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages,
+        HAS_BIAS=product.has_bias, num_warps=cfg.num_warps, maxnreg=register_cap(cfg))

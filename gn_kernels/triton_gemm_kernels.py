@@ -221,11 +221,10 @@ class Product:
 
 def gluon_fits(A, B, out, product: Product, cfg: configs.MmConfig) -> bool:
     """Whether the Hopper Gluon kernel takes this product with ``cfg``'s tile: tile-wise scales
-    whose groups hold whole tiles, K of more than one block, on an sm_90 GPU, with A, Bᵀ
+    whose groups hold whole tiles, on an sm_90 GPU, with A, Bᵀ
     and out that TMA can read; and a Triton with Gluon's Hopper module."""
     return (product.scaling == TILEWISE and product.groups[1] % cfg.block_n == 0
             and product.groups[2] % cfg.block_k == 0
-            and A.shape[1] > cfg.block_k  # it issues K blocks in pairs (triton_gemm_hopper.GROUP_K)
             and runs_gluon_hopper(A, "gn_kernels.triton_gemm_hopper")
             and tma_layout(A, B, out) == "k-major")
 

@@ -131,11 +131,10 @@ def _gluon_attention_report(spec: str) -> str:
 
 def _gluon_tilewise_report(spec: str) -> str:
     from gn_kernels.heuristics.triton_mm import MmConfig
-    from gn_kernels.triton_gemm_hopper import GROUP_K, _descriptor, kernel_for
+    from gn_kernels.triton_gemm_hopper import GROUP_K, _descriptor, _tilewise_kernel as kernel, register_cap
 
     s = json.loads(spec)
     cfg, dtype, out = MmConfig(*s["cfg"]), getattr(torch, s["dtype"]), getattr(torch, s["out"])
-    kernel, options = kernel_for(cfg)
     operand = torch.empty(256, 256, dtype=dtype)
     descriptors = dict(a_desc=_descriptor(operand, [cfg.block_m, cfg.block_k]),
                        b_desc=_descriptor(operand, [cfg.block_n, cfg.block_k]),
@@ -143,7 +142,7 @@ def _gluon_tilewise_report(spec: str) -> str:
     constexprs = dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, HAS_BIAS=s["bias"],
                       num_warps=cfg.num_warps)
     typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
-    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps, **options)
+    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps, maxnreg=register_cap(cfg))
 
 
 def _sm90a_report(spec: str) -> str:

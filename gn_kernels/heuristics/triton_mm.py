@@ -61,13 +61,16 @@ _LARGE_INT8 = MmConfig(128, 256, 128, 8, 8, 4, persistent=True, subtile=True)  #
 # cores busy meanwhile (0.42x cuBLAS row-wise with one, 0.65x with two).
 _TILEWISE = MmConfig(128, 128, 128, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)
 _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3)
-# The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py). Its sweeps on an H200 (2026-12-02,
-# benchmarks/results/h200_tune_tilewise_gluon_ws*.md): a producer warp, 128x128 tiles on two
-# warpgroups, four stages and bands of 16, 0.86x, 0.81x and 0.79x cuBLAS row-wise at M = 1024, 4096
-# and 16384; three stages 0.80-0.85 of that, five 0.99; without the producer warp 0.87; one
-# warpgroup and two programs an SM 0.86-0.90.
+# The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py; its configurations carry
+# warp_specialize: the kernel always has its producer warp). Its sweeps on an H200 (2026-12-02,
+# benchmarks/results/h200_tune_tilewise_gluon_ws*.md): 128x128 tiles on two warpgroups, four stages
+# and bands of 16, 0.86x, 0.81x and 0.79x cuBLAS row-wise at M = 1024, 4096 and 16384; three stages
+# 0.80-0.85 of that, five 0.99; one warpgroup and two programs an SM 0.86-0.87; the same kernel
+# without the producer warp, at its best, 0.87 (that form is gone; its sweeps are the files without
+# "_ws").
 _TILEWISE_GLUON = MmConfig(128, 128, 128, 16, 8, 4, persistent=True, warp_specialize=True, gluon=True)
-_TILEWISE_GLUON_ONE_WARPGROUP = MmConfig(64, 128, 128, 16, 4, 3, persistent=True, programs_per_sm=2, gluon=True)
+_TILEWISE_GLUON_ONE_WARPGROUP = MmConfig(64, 128, 128, 16, 4, 3, persistent=True, warp_specialize=True,
+                                         programs_per_sm=2, gluon=True)
 _DECODE_2B = MmConfig(64, 32, 128, 8, 4, 4)  # bf16 0.96x
 _SMALL_2B = MmConfig(128, 128, 64, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=2)  # M = 256: 0.71x
 _LARGE_2B = MmConfig(128, 256, 64, 8, 8, 3, persistent=True, subtile=True)  # bf16 0.96-0.99x
@@ -101,9 +104,7 @@ def _candidates(block_k: int, tilewise: bool = False, wide: bool = False) -> lis
                _TILEWISE_GLUON._replace(num_stages=3),
                _TILEWISE_GLUON._replace(num_stages=5),
                _TILEWISE_GLUON._replace(group_m=8),
-               _TILEWISE_GLUON._replace(warp_specialize=False, num_stages=5, group_m=8),
-               _TILEWISE_GLUON_ONE_WARPGROUP,
-               _TILEWISE_GLUON_ONE_WARPGROUP._replace(warp_specialize=True)]
+               _TILEWISE_GLUON_ONE_WARPGROUP]
     else:
         big = [MmConfig(128, 256, block_k, 8, 8, 3, persistent=True, subtile=True),
                MmConfig(128, 256, block_k, 8, 8, 4, persistent=True, subtile=True),
