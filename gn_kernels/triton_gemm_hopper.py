@@ -12,6 +12,11 @@ warps that compute only wait, multiply and scale. Against the same kernel with t
 computing warps, ptxas then places the first product's scaling between the pair's two waits, the
 computing warps issue about 270 instructions a pair of K blocks instead of 399 (SASS, triton 3.6),
 and it ran 1.15-1.16x faster on an H200 (benchmarks/results/h200_tune_tilewise_gluon_ws.md).
+
+Each computing warpgroup is a partition of its own, with its rows of the tile: the barrier Triton
+places before each mbarrier wait and arrive then holds one warpgroup, so the two drift apart and
+one scales while the other's products run (1.02-1.04x the two as one partition, in the same run:
+h200_tune_tilewise_gluon_partitions.md).
 """
 
 from __future__ import annotations
@@ -45,14 +50,15 @@ def _tile_offsets(tile, M, N, BLOCK_M: gl.constexpr, BLOCK_N: gl.constexpr, GROU
 
 
 @gluon.jit
-def _product(a_smem, b_smem, ready, item, into):
+def _product(a_smem, b_smem, ready, item, into, ROW0: gl.constexpr):
     """Issues work item `item`'s product once its blocks have landed, into the registers of `into`
-    (a finished product, whose value it ignores); returns the token to wait on."""
+    (a finished product, whose value it ignores): rows ROW0 ... of the A block; returns the token
+    to wait on."""
     STAGES: gl.constexpr = a_smem.shape[0]
     stage = item % STAGES
     mbarrier.wait(ready.index(stage), (item // STAGES) & 1)
-    return warpgroup_mma(a_smem.index(stage), b_smem.index(stage).permute((1, 0)), into, use_acc=False,
-                         is_async=True)
+    return warpgroup_mma(a_smem.index(stage).slice(ROW0, into.shape[0]), b_smem.index(stage).permute((1, 0)), into,
+                         use_acc=False, is_async=True)
 
 
 @gluon.jit
@@ -67,32 +73,34 @@ def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K:
 @gluon.jit
 def _scale_in(acc, done, scale, stage, empty):
     """acc plus a finished product `done` times its `scale`; hands its stage back to the producer."""
-    # One thread arrives once the partition's warps meet: both warpgroups' WGMMAs are done with it.
+    # One thread arrives once the partition's warpgroup meets, its WGMMAs done with the stage; the
+    # stage is free when every partition has (empty's count).
     mbarrier.arrive(empty.index(stage), count=1)
     return acc + done.to(gl.float32) * scale[:, None]
 
 
 @gluon.jit
 def _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
-            COUNT: gl.constexpr):
+            ROW0: gl.constexpr, COUNT: gl.constexpr):
     """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1 (work items first +
     k0 ...), each issued before the one before it is scaled. x and y are finished products whose
     registers take the new ones in turn; all are finished on return. ptxas serializes every WGMMA
     (C7514) if a product is still in flight across a loop's back edge when it is read, hence
-    groups of blocks rather than one product carried from step to step."""
+    groups of blocks rather than one product carried from step to step. ROW0: the partition's first
+    row of the tile."""
     STAGES: gl.constexpr = a_smem.shape[0]
     BLOCK_K: gl.constexpr = a_smem.shape[2]
-    x = _product(a_smem, b_smem, ready, first + k0, x)
+    x = _product(a_smem, b_smem, ready, first + k0, x, ROW0)
     sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
     for u in gl.static_range(1, COUNT):
         done = (first + k0 + u - 1) % STAGES
         if u % 2 == 1:
-            y = _product(a_smem, b_smem, ready, first + k0 + u, y)
+            y = _product(a_smem, b_smem, ready, first + k0 + u, y, ROW0)
             sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
             x = warpgroup_mma_wait(1, deps=[x])
             acc = _scale_in(acc, x, sx, done, empty)
         else:
-            x = _product(a_smem, b_smem, ready, first + k0 + u, x)
+            x = _product(a_smem, b_smem, ready, first + k0 + u, x, ROW0)
             sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
             y = warpgroup_mma_wait(1, deps=[y])
             acc = _scale_in(acc, y, sy, done, empty)
@@ -133,39 +141,44 @@ def _producer(a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M: gl
 
 @gluon.jit
 def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam, s_sak, s_sbk,
-              s_sbn, QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, HAS_BIAS: gl.constexpr):
-    """The warps that compute: this program's tiles, in the order the producer loads their blocks
-    (work item `first` + k is K block k of the current tile), each stored by TMA."""
-    BLOCK_M: gl.constexpr = c_desc.block_type.shape[0]
+              s_sbn, QM, QN, QK, PART: gl.constexpr, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr,
+              HAS_BIAS: gl.constexpr):
+    """The warps that compute rows PART * ROWS ... of each of this program's tiles (ROWS: c_desc's
+    block), in the order the producer loads their blocks (work item `first` + k is K block k of the
+    current tile), each stored by TMA."""
+    BLOCK_M: gl.constexpr = a_smem.shape[1]
+    ROWS: gl.constexpr = c_desc.block_type.shape[0]
     BLOCK_N: gl.constexpr = c_desc.block_type.shape[1]
     BLOCK_K: gl.constexpr = a_smem.shape[2]
     ACC: gl.constexpr = gl.int32 if a_smem.dtype == gl.int8 else gl.float32
     layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[gl.num_warps(), 1],
                                                      instr_shape=[16, BLOCK_N, 32])
+    c_rows = c_smem.index(PART)
     k_blocks = gl.cdiv(K, BLOCK_K)
     tiles = gl.cdiv(M, BLOCK_M) * gl.cdiv(N, BLOCK_N)
-    x = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
-    y = gl.zeros([BLOCK_M, BLOCK_N], ACC, layout)
+    x = gl.zeros([ROWS, BLOCK_N], ACC, layout)
+    y = gl.zeros([ROWS, BLOCK_N], ACC, layout)
     grouped = k_blocks - k_blocks % GROUP_K
     first = 0
     for tile in range(gl.program_id(0), tiles, gl.num_programs(0)):
         off_m, off_n = _tile_offsets(tile, M, N, BLOCK_M, BLOCK_N, GROUP_M)
-        rm = off_m + gl.arange(0, BLOCK_M, layout=gl.SliceLayout(1, layout))
+        off_m += PART * ROWS
+        rm = off_m + gl.arange(0, ROWS, layout=gl.SliceLayout(1, layout))
         sb_col = sb_ptr + (off_n // QN) * s_sbn
-        acc = gl.zeros([BLOCK_M, BLOCK_N], gl.float32, layout)
+        acc = gl.zeros([ROWS, BLOCK_N], gl.float32, layout)
         for k0 in range(0, grouped, GROUP_K):
             acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col,
-                                s_sam, s_sak, s_sbk, QM, QK, GROUP_K)
+                                s_sam, s_sak, s_sbk, QM, QK, PART * ROWS, GROUP_K)
         for k0 in range(grouped, k_blocks):
             acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col,
-                                s_sam, s_sak, s_sbk, QM, QK, 1)
+                                s_sam, s_sak, s_sbk, QM, QK, PART * ROWS, 1)
         if HAS_BIAS:
             rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
             acc += gl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(gl.float32)[None, :]
-        tma.store_wait(0)  # the previous tile's store has left c_smem
-        c_smem.store(acc.to(c_desc.dtype))
+        tma.store_wait(0)  # the previous tile's store has left c_rows
+        c_rows.store(acc.to(c_desc.dtype))
         fence_async_shared()
-        tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_smem)
+        tma.async_copy_shared_to_global(c_desc, [off_m, off_n], c_rows)
         first += k_blocks
     tma.store_wait(0)
 
@@ -173,20 +186,30 @@ def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, e
 @gluon.jit
 def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
                      QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
-                     HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+                     PARTS: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
     a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
     b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
-    c_smem = gl.allocate_shared_memory(c_desc.dtype, c_desc.block_type.shape, c_desc.layout)
+    c_smem = gl.allocate_shared_memory(c_desc.dtype, [PARTS] + c_desc.block_type.shape, c_desc.layout)
     ready = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     for i in gl.static_range(STAGES):
         mbarrier.init(ready.index(i), count=1)
-        mbarrier.init(empty.index(i), count=1)
-    gl.warp_specialize([
-        (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam, s_sak,
-                     s_sbk, s_sbn, QM, QN, QK, GROUP_M, GROUP_K, HAS_BIAS)),
-        (_producer, (a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M)),
-    ], [1], [24])
+        mbarrier.init(empty.index(i), count=PARTS)
+    producer_args = (a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M)
+    if PARTS == 1:
+        gl.warp_specialize([
+            (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
+                         s_sak, s_sbk, s_sbn, QM, QN, QK, 0, GROUP_M, GROUP_K, HAS_BIAS)),
+            (_producer, producer_args),
+        ], [1], [24])
+    else:
+        gl.warp_specialize([
+            (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
+                         s_sak, s_sbk, s_sbn, QM, QN, QK, 0, GROUP_M, GROUP_K, HAS_BIAS)),
+            (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
+                         s_sak, s_sbk, s_sbn, QM, QN, QK, 1, GROUP_M, GROUP_K, HAS_BIAS)),
+            (_producer, producer_args),
+        ], [num_warps, 1], [240, 24])
 
 
 def _descriptor(t: torch.Tensor, block: list[int]) -> TensorDescriptor:
@@ -201,6 +224,11 @@ def register_cap(cfg: MmConfig) -> int:
     return min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8
 
 
+def consumer_partitions(cfg: MmConfig) -> int:
+    """Partitions of computing warps: one a warpgroup."""
+    return cfg.num_warps // 4
+
+
 def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     """out = A @ B with tile-wise scales and optional bias (triton_gemm_kernels.Product), on sm_90,
     for A and Bᵀ that TMA can read, scale groups that hold whole tiles (QN a multiple of
@@ -208,8 +236,9 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     (M, K), N = A.shape, B.shape[1]
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
+    parts = consumer_partitions(cfg)
     _tilewise_kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
-        _descriptor(out, [cfg.block_m, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
+        _descriptor(out, [cfg.block_m // parts, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
         *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages,
-        HAS_BIAS=product.has_bias, num_warps=cfg.num_warps, maxnreg=register_cap(cfg))
+        PARTS=parts, HAS_BIAS=product.has_bias, num_warps=cfg.num_warps // parts, maxnreg=register_cap(cfg))

@@ -62,12 +62,11 @@ _LARGE_INT8 = MmConfig(128, 256, 128, 8, 8, 4, persistent=True, subtile=True)  #
 _TILEWISE = MmConfig(128, 128, 128, 8, 8, 3, persistent=True, subtile=True, programs_per_sm=2)
 _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True, programs_per_sm=3)
 # The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py; its configurations carry
-# warp_specialize: the kernel always has its producer warp). Its sweeps on an H200 (2026-12-02,
-# benchmarks/results/h200_tune_tilewise_gluon_ws*.md): 128x128 tiles on two warpgroups, four stages
-# and bands of 16, 0.86x, 0.81x and 0.79x cuBLAS row-wise at M = 1024, 4096 and 16384; three stages
-# 0.80-0.85 of that, five 0.99; one warpgroup and two programs an SM 0.86-0.87; the same kernel
-# without the producer warp, at its best, 0.87 (that form is gone; its sweeps are the files without
-# "_ws").
+# warp_specialize: the kernel always has its producer warp, and each computing warpgroup is a
+# partition). Its sweeps on an H200 (benchmarks/results/h200_tune_tilewise_gluon_*.md): 128x128
+# tiles on two warpgroups, four stages and bands of 16; 0.85-0.87x, 0.82x and 0.81-0.82x cuBLAS
+# row-wise at M = 1024, 4096 and 16384 (2026-12-03, two runs); three stages 0.80-0.85 of that, five
+# 0.99; one warpgroup and two programs an SM 0.84-0.86; 128x256 tiles in 128-column halves 0.76-0.82.
 _TILEWISE_GLUON = MmConfig(128, 128, 128, 16, 8, 4, persistent=True, warp_specialize=True, gluon=True)
 _TILEWISE_GLUON_ONE_WARPGROUP = MmConfig(64, 128, 128, 16, 4, 3, persistent=True, warp_specialize=True,
                                          programs_per_sm=2, gluon=True)
