@@ -209,6 +209,7 @@ def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
             (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
                          s_sak, s_sbk, s_sbn, QM, QN, QK, 1, GROUP_M, GROUP_K, HAS_BIAS)),
             (_producer, producer_args),
+        # 240: the most a consumer warpgroup can take, with the producer's 24, in 64K (multiples of 8).
         ], [num_warps, 1], [240, 24])
 
 
@@ -217,16 +218,21 @@ def _descriptor(t: torch.Tensor, block: list[int]) -> TensorDescriptor:
     return TensorDescriptor.from_tensor(t, block, layout)
 
 
-def register_cap(cfg: MmConfig) -> int:
-    """Registers a thread, before the warpgroups trade them (setmaxnreg): the producer warp takes a
-    whole warpgroup's share, and programs_per_sm programs must fit the SM's 64K."""
+def launch_options(cfg: MmConfig) -> dict:
+    """_tilewise_kernel's constexprs and compile options for ``cfg``: one computing partition a
+    warpgroup (PARTS, each of num_warps warps), and a register cap a thread before the partitions
+    trade registers (setmaxnreg), where the producer warp takes a whole warpgroup's share and
+    programs_per_sm programs must fit the SM's 64K."""
+    parts = cfg.num_warps // 4
     threads = (cfg.num_warps + 4) * 32
-    return min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8
+    return dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, PARTS=parts,
+                num_warps=cfg.num_warps // parts,
+                maxnreg=min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8)
 
 
-def consumer_partitions(cfg: MmConfig) -> int:
-    """Partitions of computing warps: one a warpgroup."""
-    return cfg.num_warps // 4
+def output_block(cfg: MmConfig) -> list[int]:
+    """The block of the output each computing partition stores: its rows of a tile."""
+    return [cfg.block_m // launch_options(cfg)["PARTS"], cfg.block_n]
 
 
 def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
@@ -236,9 +242,7 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     (M, K), N = A.shape, B.shape[1]
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
-    parts = consumer_partitions(cfg)
     _tilewise_kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
-        _descriptor(out, [cfg.block_m // parts, cfg.block_n]), product.sa, product.sb, product.bias, M, N, K,
-        *product.strides, *product.groups, GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages,
-        PARTS=parts, HAS_BIAS=product.has_bias, num_warps=cfg.num_warps // parts, maxnreg=register_cap(cfg))
+        _descriptor(out, output_block(cfg)), product.sa, product.sb, product.bias, M, N, K, *product.strides,
+        *product.groups, HAS_BIAS=product.has_bias, **launch_options(cfg))

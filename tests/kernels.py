@@ -131,19 +131,19 @@ def _gluon_attention_report(spec: str) -> str:
 
 def _gluon_tilewise_report(spec: str) -> str:
     from gn_kernels.heuristics.triton_mm import MmConfig
-    from gn_kernels.triton_gemm_hopper import (GROUP_K, _descriptor, _tilewise_kernel as kernel,
-                                               consumer_partitions, register_cap)
+    from gn_kernels.triton_gemm_hopper import _descriptor, _tilewise_kernel as kernel, launch_options, output_block
 
     s = json.loads(spec)
     cfg, dtype, out = MmConfig(*s["cfg"]), getattr(torch, s["dtype"]), getattr(torch, s["out"])
-    operand, parts = torch.empty(256, 256, dtype=dtype), consumer_partitions(cfg)
+    operand = torch.empty(256, 256, dtype=dtype)
     descriptors = dict(a_desc=_descriptor(operand, [cfg.block_m, cfg.block_k]),
                        b_desc=_descriptor(operand, [cfg.block_n, cfg.block_k]),
-                       c_desc=_descriptor(torch.empty(256, 256, dtype=out), [cfg.block_m // parts, cfg.block_n]))
-    constexprs = dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, PARTS=parts, HAS_BIAS=s["bias"],
-                      num_warps=cfg.num_warps // parts)
+                       c_desc=_descriptor(torch.empty(256, 256, dtype=out), output_block(cfg)))
+    options = launch_options(cfg)
+    maxnreg = options.pop("maxnreg")
     typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
-    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps // parts, maxnreg=register_cap(cfg))
+    return _gluon_report(kernel, descriptors, options | dict(HAS_BIAS=s["bias"]), typed, options["num_warps"],
+                         maxnreg=maxnreg)
 
 
 def _sm90a_report(spec: str) -> str:
