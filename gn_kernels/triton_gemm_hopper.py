@@ -62,10 +62,13 @@ def _product(a_smem, b_smem, ready, item, into, ROW0: gl.constexpr):
 
 
 @gluon.jit
-def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K: gl.constexpr):
+def _block_scale(sa_ptr, sb_col, rm, M, k, s_sam, s_sak, s_sbk, QM, QK_BLOCKS: gl.constexpr):
     """scale_A times scale_B for the rows `rm` of one tile and its K block `k` (the tile lies in one
     column group of B and the block in one K group)."""
-    group = (k * BLOCK_K) // QK
+    # QK_BLOCKS a constexpr: a division by a runtime group size compiled to a chain of dependent
+    # instructions (I2F, MUFU.RCP, F2I, R2UR) that ptxas placed between one product's WGMMAs,
+    # holding back their issue.
+    group = k // QK_BLOCKS
     return gl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0) * gl.load(
         sb_col + group * s_sbk)
 
@@ -80,8 +83,8 @@ def _scale_in(acc, done, scale, stage, empty):
 
 
 @gluon.jit
-def _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM, QK,
-            ROW0: gl.constexpr, COUNT: gl.constexpr):
+def _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col, s_sam, s_sak, s_sbk, QM,
+            QK_BLOCKS: gl.constexpr, ROW0: gl.constexpr, COUNT: gl.constexpr):
     """acc plus the scaled products of the tile's K blocks k0 ... k0 + COUNT - 1 (work items first +
     k0 ...), each issued before the one before it is scaled. x and y are finished products whose
     registers take the new ones in turn; all are finished on return. ptxas serializes every WGMMA
@@ -89,19 +92,18 @@ def _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, s
     groups of blocks rather than one product carried from step to step. ROW0: the partition's first
     row of the tile."""
     STAGES: gl.constexpr = a_smem.shape[0]
-    BLOCK_K: gl.constexpr = a_smem.shape[2]
     x = _product(a_smem, b_smem, ready, first + k0, x, ROW0)
-    sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
+    sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK_BLOCKS)
     for u in gl.static_range(1, COUNT):
         done = (first + k0 + u - 1) % STAGES
         if u % 2 == 1:
             y = _product(a_smem, b_smem, ready, first + k0 + u, y, ROW0)
-            sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
+            sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK_BLOCKS)
             x = warpgroup_mma_wait(1, deps=[x])
             acc = _scale_in(acc, x, sx, done, empty)
         else:
             x = _product(a_smem, b_smem, ready, first + k0 + u, x, ROW0)
-            sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK, BLOCK_K)
+            sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK_BLOCKS)
             y = warpgroup_mma_wait(1, deps=[y])
             acc = _scale_in(acc, y, sy, done, empty)
     last = (first + k0 + COUNT - 1) % STAGES
@@ -141,7 +143,7 @@ def _producer(a_desc, b_desc, a_smem, b_smem, ready, empty, M, N, K, GROUP_M: gl
 
 @gluon.jit
 def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam, s_sak, s_sbk,
-              s_sbn, QM, QN, QK, PART: gl.constexpr, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr,
+              s_sbn, QM, QN, QK_BLOCKS: gl.constexpr, PART: gl.constexpr, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr,
               HAS_BIAS: gl.constexpr):
     """The warps that compute rows PART * ROWS ... of each of this program's tiles (ROWS: c_desc's
     block), in the order the producer loads their blocks (work item `first` + k is K block k of the
@@ -168,10 +170,10 @@ def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, e
         acc = gl.zeros([ROWS, BLOCK_N], gl.float32, layout)
         for k0 in range(0, grouped, GROUP_K):
             acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col,
-                                s_sam, s_sak, s_sbk, QM, QK, PART * ROWS, GROUP_K)
+                                s_sam, s_sak, s_sbk, QM, QK_BLOCKS, PART * ROWS, GROUP_K)
         for k0 in range(grouped, k_blocks):
             acc, x, y = _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, sb_col,
-                                s_sam, s_sak, s_sbk, QM, QK, PART * ROWS, 1)
+                                s_sam, s_sak, s_sbk, QM, QK_BLOCKS, PART * ROWS, 1)
         if HAS_BIAS:
             rn = off_n + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, layout))
             acc += gl.load(bias_ptr + rn, mask=rn < N, other=0.0).to(gl.float32)[None, :]
@@ -185,7 +187,7 @@ def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, e
 
 @gluon.jit
 def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
-                     QM, QN, QK, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
+                     QM, QN, QK_BLOCKS: gl.constexpr, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
                      PARTS: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
     a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
     b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
@@ -199,15 +201,15 @@ def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
     if PARTS == 1:
         gl.warp_specialize([
             (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
-                         s_sak, s_sbk, s_sbn, QM, QN, QK, 0, GROUP_M, GROUP_K, HAS_BIAS)),
+                         s_sak, s_sbk, s_sbn, QM, QN, QK_BLOCKS, 0, GROUP_M, GROUP_K, HAS_BIAS)),
             (_producer, producer_args),
         ], [1], [24])
     else:
         gl.warp_specialize([
             (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
-                         s_sak, s_sbk, s_sbn, QM, QN, QK, 0, GROUP_M, GROUP_K, HAS_BIAS)),
+                         s_sak, s_sbk, s_sbn, QM, QN, QK_BLOCKS, 0, GROUP_M, GROUP_K, HAS_BIAS)),
             (_consumer, (c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, empty, M, N, K, s_sam,
-                         s_sak, s_sbk, s_sbn, QM, QN, QK, 1, GROUP_M, GROUP_K, HAS_BIAS)),
+                         s_sak, s_sbk, s_sbn, QM, QN, QK_BLOCKS, 1, GROUP_M, GROUP_K, HAS_BIAS)),
             (_producer, producer_args),
         # 240: the most a consumer warpgroup can take, with the producer's 24, in 64K (multiples of 8).
         ], [num_warps, 1], [240, 24])
@@ -240,9 +242,10 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     for A and Bᵀ that TMA can read, scale groups that hold whole tiles (QN a multiple of
     cfg.block_n, QK of cfg.block_k) and a contiguous out."""
     (M, K), N = A.shape, B.shape[1]
+    QM, QN, QK = product.groups
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
     _tilewise_kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
         _descriptor(out, output_block(cfg)), product.sa, product.sb, product.bias, M, N, K, *product.strides,
-        *product.groups, HAS_BIAS=product.has_bias, **launch_options(cfg))
+        QM, QN, QK_BLOCKS=QK // cfg.block_k, HAS_BIAS=product.has_bias, **launch_options(cfg))

@@ -142,7 +142,8 @@ def _gluon_tilewise_report(spec: str) -> str:
     options = launch_options(cfg)
     maxnreg = options.pop("maxnreg")
     typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
-    return _gluon_report(kernel, descriptors, options | dict(HAS_BIAS=s["bias"]), typed, options["num_warps"],
+    return _gluon_report(kernel, descriptors, options | dict(HAS_BIAS=s["bias"], QK_BLOCKS=1), typed,
+                         options["num_warps"],
                          maxnreg=maxnreg)
 
 
