@@ -92,18 +92,18 @@ def _blocks(acc, x, y, k0, first, a_smem, b_smem, ready, empty, rm, M, sa_ptr, s
     groups of blocks rather than one product carried from step to step. ROW0: the partition's first
     row of the tile."""
     STAGES: gl.constexpr = a_smem.shape[0]
-    x = _product(a_smem, b_smem, ready, first + k0, x, ROW0)
     sx = _block_scale(sa_ptr, sb_col, rm, M, k0, s_sam, s_sak, s_sbk, QM, QK_BLOCKS)
+    x = _product(a_smem, b_smem, ready, first + k0, x, ROW0)
     for u in gl.static_range(1, COUNT):
         done = (first + k0 + u - 1) % STAGES
         if u % 2 == 1:
-            y = _product(a_smem, b_smem, ready, first + k0 + u, y, ROW0)
             sy = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK_BLOCKS)
+            y = _product(a_smem, b_smem, ready, first + k0 + u, y, ROW0)
             x = warpgroup_mma_wait(1, deps=[x])
             acc = _scale_in(acc, x, sx, done, empty)
         else:
-            x = _product(a_smem, b_smem, ready, first + k0 + u, x, ROW0)
             sx = _block_scale(sa_ptr, sb_col, rm, M, k0 + u, s_sam, s_sak, s_sbk, QM, QK_BLOCKS)
+            x = _product(a_smem, b_smem, ready, first + k0 + u, x, ROW0)
             y = warpgroup_mma_wait(1, deps=[y])
             acc = _scale_in(acc, y, sy, done, empty)
     last = (first + k0 + COUNT - 1) % STAGES
