@@ -187,8 +187,8 @@ def _consumer(c_desc, sa_ptr, sb_ptr, bias_ptr, a_smem, b_smem, c_smem, ready, e
 
 @gluon.jit
 def _tilewise_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn,
-                     QM, QN, QK_BLOCKS: gl.constexpr, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr, STAGES: gl.constexpr,
-                     PARTS: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
+                     QM, QN, QK_BLOCKS: gl.constexpr, GROUP_M: gl.constexpr, GROUP_K: gl.constexpr,
+                     STAGES: gl.constexpr, PARTS: gl.constexpr, HAS_BIAS: gl.constexpr, num_warps: gl.constexpr):
     a_smem = gl.allocate_shared_memory(a_desc.dtype, [STAGES] + a_desc.block_type.shape, a_desc.layout)
     b_smem = gl.allocate_shared_memory(b_desc.dtype, [STAGES] + b_desc.block_type.shape, b_desc.layout)
     c_smem = gl.allocate_shared_memory(c_desc.dtype, [PARTS] + c_desc.block_type.shape, c_desc.layout)
@@ -220,12 +220,17 @@ def _descriptor(t: torch.Tensor, block: list[int]) -> TensorDescriptor:
     return TensorDescriptor.from_tensor(t, block, layout)
 
 
+def _partitions(cfg: MmConfig) -> int:
+    """Computing partitions of a program: one a warpgroup."""
+    return cfg.num_warps // 4
+
+
 def launch_options(cfg: MmConfig) -> dict:
-    """_tilewise_kernel's constexprs and compile options for ``cfg``: one computing partition a
-    warpgroup (PARTS, each of num_warps warps), and a register cap a thread before the partitions
+    """_tilewise_kernel's constexprs and compile options for ``cfg``: its computing partitions
+    (PARTS, each of num_warps warps), and a register cap a thread before the partitions
     trade registers (setmaxnreg), where the producer warp takes a whole warpgroup's share and
     programs_per_sm programs must fit the SM's 64K."""
-    parts = cfg.num_warps // 4
+    parts = _partitions(cfg)
     threads = (cfg.num_warps + 4) * 32
     return dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, PARTS=parts,
                 num_warps=cfg.num_warps // parts,
@@ -234,7 +239,7 @@ def launch_options(cfg: MmConfig) -> dict:
 
 def output_block(cfg: MmConfig) -> list[int]:
     """The block of the output each computing partition stores: its rows of a tile."""
-    return [cfg.block_m // launch_options(cfg)["PARTS"], cfg.block_n]
+    return [cfg.block_m // _partitions(cfg), cfg.block_n]
 
 
 def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
@@ -242,10 +247,10 @@ def gluon_tilewise_mm(A, B, out, product, cfg: MmConfig) -> None:
     for A and Bᵀ that TMA can read, scale groups that hold whole tiles (QN a multiple of
     cfg.block_n, QK of cfg.block_k) and a contiguous out."""
     (M, K), N = A.shape, B.shape[1]
-    QM, QN, QK = product.groups
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     programs = min(tiles, multiprocessor_count(A.device.index) * cfg.programs_per_sm)
     _tilewise_kernel[(programs,)](
         _descriptor(A, [cfg.block_m, cfg.block_k]), _descriptor(B.t(), [cfg.block_n, cfg.block_k]),
         _descriptor(out, output_block(cfg)), product.sa, product.sb, product.bias, M, N, K, *product.strides,
-        QM, QN, QK_BLOCKS=QK // cfg.block_k, HAS_BIAS=product.has_bias, **launch_options(cfg))
+        *product.groups[:2], QK_BLOCKS=product.k_group_blocks(cfg.block_k), HAS_BIAS=product.has_bias,
+        **launch_options(cfg))

@@ -56,12 +56,12 @@ def _load_operand(ptrs, mask, UPCAST: tl.constexpr):
 
 
 @triton.jit
-def _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
-            BLOCK_K: tl.constexpr, ACC: tl.constexpr, SCALING: tl.constexpr, IMPRECISE_K: tl.constexpr):
+def _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN,
+            QK_BLOCKS: tl.constexpr, ACC: tl.constexpr, SCALING: tl.constexpr, IMPRECISE_K: tl.constexpr):
     """acc plus one K block's product; tile-wise scales weigh the block's partial sum, which lies
-    in one scale group since BLOCK_K divides QK."""
+    in one scale group of QK_BLOCKS blocks."""
     if SCALING == 2:
-        group = (k * BLOCK_K) // QK
+        group = k // QK_BLOCKS
         sa = tl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0)
         sb = tl.load(sb_ptr + group * s_sbk + (rn // QN) * s_sbn, mask=rn < N, other=0.0)
         acc += tl.dot(a, b, out_dtype=ACC).to(tl.float32) * sa[:, None] * sb[None, :]
@@ -86,7 +86,7 @@ def _epilogue(acc, rm, rn, M, N, sa_ptr, sb_ptr, bias_ptr, s_sam, s_sbn, SCALING
 
 @triton.jit
 def _gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_am, s_ak, s_bk, s_bn, s_cm, s_cn,
-                 s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
+                 s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK_BLOCKS: tl.constexpr,
                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                  ACC: tl.constexpr, SCALING: tl.constexpr, HAS_BIAS: tl.constexpr, IMPRECISE_K: tl.constexpr,
                  UPCAST: tl.constexpr):
@@ -100,8 +100,8 @@ def _gemm_kernel(a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_am, s
         k_left = K - k * BLOCK_K
         a = _load_operand(a_ptrs, (rm[:, None] < M) & (rk[None, :] < k_left), UPCAST)
         b = _load_operand(b_ptrs, (rk[:, None] < k_left) & (rn[None, :] < N), UPCAST)
-        acc = _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
-                      BLOCK_K, ACC, SCALING, IMPRECISE_K)
+        acc = _k_step(acc, a, b, k, rm, rn, M, N, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN,
+                      QK_BLOCKS, ACC, SCALING, IMPRECISE_K)
         a_ptrs += BLOCK_K * s_ak
         b_ptrs += BLOCK_K * s_bk
     out = _epilogue(acc, rm, rn, M, N, sa_ptr, sb_ptr, bias_ptr, s_sam, s_sbn, SCALING, HAS_BIAS)
@@ -123,9 +123,9 @@ def _tma_operands(a_desc, b_desc, off_m, off_n, k, BLOCK_K: tl.constexpr, B_KMAJ
 
 
 @triton.jit
-def _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
-                     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, ACC: tl.constexpr,
-                     B_KMAJOR: tl.constexpr, UPCAST: tl.constexpr):
+def _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn, QM, QN,
+                     QK_BLOCKS: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+                     ACC: tl.constexpr, B_KMAJOR: tl.constexpr, UPCAST: tl.constexpr):
     """The persistent kernel's tile-wise scaled sum, for tiles within one column group of B
     (BLOCK_N divides QN): one scale per row and K block, A's times B's, and one multiply-add per
     element. Each scaling waits for its product, so the tensor cores idle meanwhile unless
@@ -133,7 +133,7 @@ def _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_s
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
     for k in range(0, tl.cdiv(K, BLOCK_K)):
         a, b = _tma_operands(a_desc, b_desc, off_m, off_n, k, BLOCK_K, B_KMAJOR, UPCAST)
-        group = (k * BLOCK_K) // QK
+        group = k // QK_BLOCKS
         scale = tl.load(sa_ptr + (rm // QM) * s_sam + group * s_sak, mask=rm < M, other=0.0) * tl.load(
             sb_ptr + group * s_sbk + (off_n // QN) * s_sbn)
         acc += tl.dot(a, b, out_dtype=ACC).to(tl.float32) * scale[:, None]
@@ -141,8 +141,8 @@ def _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_s
 
 
 @triton.jit
-def _gemm_tma_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn, QM, QN, QK,
-                     num_programs,
+def _gemm_tma_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, s_sam, s_sak, s_sbk, s_sbn, QM, QN,
+                     num_programs, QK_BLOCKS: tl.constexpr,
                      BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                      ACC: tl.constexpr, SCALING: tl.constexpr, HAS_BIAS: tl.constexpr, IMPRECISE_K: tl.constexpr,
                      UPCAST: tl.constexpr, B_KMAJOR: tl.constexpr, SUBTILE: tl.constexpr,
@@ -156,7 +156,7 @@ def _gemm_tma_kernel(a_desc, b_desc, c_desc, sa_ptr, sb_ptr, bias_ptr, M, N, K, 
         rm, rn = off_m + tl.arange(0, BLOCK_M), off_n + tl.arange(0, BLOCK_N)
         if SCALING == 2:
             acc = _tilewise_k_loop(a_desc, b_desc, off_m, off_n, rm, M, K, sa_ptr, sb_ptr, s_sam, s_sak, s_sbk, s_sbn,
-                                   QM, QN, QK, BLOCK_M, BLOCK_N, BLOCK_K, ACC, B_KMAJOR, UPCAST)
+                                   QM, QN, QK_BLOCKS, BLOCK_M, BLOCK_N, BLOCK_K, ACC, B_KMAJOR, UPCAST)
         else:
             acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
             for k in range(0, tl.cdiv(K, BLOCK_K)):
@@ -218,6 +218,11 @@ class Product:
     def block_k(self, block_k: int) -> int:
         return math.gcd(block_k, self.groups[2]) if self.scaling == TILEWISE else block_k
 
+    def k_group_blocks(self, block_k: int) -> int:
+        """K blocks of ``block_k`` (a divisor of the K group) in one K scale group: a constexpr, since
+        dividing by a runtime group size costs a chain of dependent instructions in the K loop."""
+        return self.groups[2] // block_k if self.scaling == TILEWISE else 1
+
 
 def gluon_fits(A, B, out, product: Product, cfg: configs.MmConfig) -> bool:
     """Whether the Hopper Gluon kernel takes this product with ``cfg``'s tile: tile-wise scales
@@ -260,8 +265,9 @@ def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> 
     block_k = product.block_k(cfg.block_k)
     imprecise = None if product.imprecise_k is None else min(product.imprecise_k, block_k)
     common = dict(BLOCK_M=cfg.block_m, BLOCK_N=cfg.block_n, BLOCK_K=block_k, GROUP_M=cfg.group_m,
-                  ACC=_TL[product.acc], SCALING=product.scaling, HAS_BIAS=product.has_bias, IMPRECISE_K=imprecise,
-                  UPCAST=upcast, num_warps=cfg.num_warps, num_stages=cfg.num_stages)
+                  QK_BLOCKS=product.k_group_blocks(block_k), ACC=_TL[product.acc], SCALING=product.scaling,
+                  HAS_BIAS=product.has_bias, IMPRECISE_K=imprecise, UPCAST=upcast, num_warps=cfg.num_warps,
+                  num_stages=cfg.num_stages)
     scales = (product.sa, product.sb, product.bias)
     tiles = triton.cdiv(M, cfg.block_m) * triton.cdiv(N, cfg.block_n)
     if cfg.persistent:
@@ -272,11 +278,11 @@ def launch(A, B, out, product: Product, cfg: configs.MmConfig | None = None) -> 
         c_desc = TensorDescriptor.from_tensor(target, [cfg.block_m, cfg.block_n // (2 if cfg.subtile else 1)])
         programs = min(tiles, (4 if interpreting else multiprocessor_count(A.device.index)) * cfg.programs_per_sm)
         _gemm_tma_kernel[(programs,)](
-            a_desc, b_desc, c_desc, *scales, M, N, K, *product.strides, *product.groups, programs,
+            a_desc, b_desc, c_desc, *scales, M, N, K, *product.strides, *product.groups[:2], programs,
             B_KMAJOR=kmajor, SUBTILE=cfg.subtile, WARP_SPECIALIZE=cfg.warp_specialize, **common)
     else:
         _gemm_kernel[(tiles,)](
             A, B, target, *scales, M, N, K, A.stride(0), A.stride(1), B.stride(0), B.stride(1),
-            target.stride(0), target.stride(1), *product.strides, *product.groups, **common)
+            target.stride(0), target.stride(1), *product.strides, *product.groups[:2], **common)
     if target is not out:
         out.copy_(target)
