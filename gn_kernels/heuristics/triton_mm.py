@@ -64,9 +64,10 @@ _TILEWISE_SMALL = MmConfig(64, 128, 128, 8, 4, 3, persistent=True, subtile=True,
 # The Gluon kernel (sm_90, gn_kernels/triton_gemm_hopper.py; its configurations carry
 # warp_specialize: the kernel always has its producer warp, and each computing warpgroup is a
 # partition). Its sweeps on an H200 (benchmarks/results/h200_tune_tilewise_gluon_*.md): 128x128
-# tiles on two warpgroups, four stages and bands of 16; 0.85-0.87x, 0.82x and 0.81-0.82x cuBLAS
-# row-wise at M = 1024, 4096 and 16384 (2026-12-03, two runs); three stages 0.80-0.85 of that, five
-# 0.99; one warpgroup and two programs an SM 0.84-0.86; 128x256 tiles in 128-column halves 0.76-0.82.
+# tiles on two warpgroups, four stages and bands of 16; three stages 0.80-0.85 of that, five 0.99;
+# one warpgroup and two programs an SM 0.84-0.86; 128x256 tiles in 128-column halves 0.76-0.82.
+# With the K group a constexpr: 0.90-0.91x, 0.86x and 0.85-0.86x cuBLAS row-wise at M = 1024, 4096
+# and 16384 (h200_tilewise_constexpr_k_group.md, 2026-12-03, three runs).
 _TILEWISE_GLUON = MmConfig(128, 128, 128, 16, 8, 4, persistent=True, warp_specialize=True, gluon=True)
 _TILEWISE_GLUON_ONE_WARPGROUP = MmConfig(64, 128, 128, 16, 4, 3, persistent=True, warp_specialize=True,
                                          programs_per_sm=2, gluon=True)
