@@ -1,7 +1,14 @@
 """The Hopper attention kernel behind gn_kernels.triton_attention, in Gluon (Triton's tile-level
-language with explicit layouts): TMA loads into a ring of shared-memory stages, and the softmax of
-key block j computed while the WGMMA of block j-1's P·V runs, which the Triton compiler does not
-schedule by itself (it waits on every QKᵀ WGMMA right after issuing it)."""
+language with explicit layouts). One warp loads q and then every block of K and V through TMA into
+a ring of shared-memory stages (gl.warp_specialize); one or two warpgroups compute, each a partition
+of its own with 64 query rows, and hand each stage back through an mbarrier that counts them all.
+Each computes key block j's softmax while the WGMMA of block j-1's P·V runs, which the Triton
+compiler does not schedule by itself (it waits on every QKᵀ WGMMA right after issuing it).
+
+Against the same computation with the loads issued by the computing warps (64x64 blocks, two
+programs an SM), two warpgroups sharing one ring over 128 query rows ran 1.07x as fast non-causal
+and 1.02x causal on an H200 (benchmarks/results/h200_attn_gluon_producer_partitions.md).
+"""
 
 from __future__ import annotations
 
@@ -14,20 +21,8 @@ from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from .heuristics.triton_attention import AttnConfig
 
-# Triton 3.6 names the CTA-wide barrier thread_barrier; later versions barrier.
-_cta_barrier = getattr(gl, "thread_barrier", None) or gl.barrier
 GL_DTYPES = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.int8: gl.int8,
              torch.float8_e4m3fn: gl.float8e4nv, torch.float8_e5m2: gl.float8e5}
-
-
-@gluon.jit
-def _load(desc, smem, bar, b, kv_h, block, n_blocks, STAGES: gl.constexpr):
-    """Starts the TMA load of block `block` of K or V (if there is one) into its stage of the ring."""
-    stage = block % STAGES
-    there = block < n_blocks
-    mbarrier.expect(bar.index(stage), desc.block_type.nbytes, pred=there)
-    tma.async_copy_global_to_shared(desc, [b, kv_h, block * desc.block_type.shape[2], 0], bar.index(stage),
-                                    smem.index(stage), pred=there)
 
 
 @gluon.jit
@@ -77,22 +72,93 @@ def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
 
 
 @gluon.jit
-def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP, qk_scale,
-                       s_ob, s_oh, s_ol, s_sqb, s_sqh, s_skb, s_skh,
-                       STAGES: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr, num_warps: gl.constexpr):
-    BLOCK_M: gl.constexpr = q_desc.block_type.shape[2]
+def _producer(q_desc, k_desc, v_desc, q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, b, h, kv_h, start_m,
+              n_blocks):
+    """The warp that loads: the program's queries, then every block of K and V into the ring, each
+    stage once the computing warpgroups have handed it back."""
+    STAGES: gl.constexpr = k_smem.shape[0]
     BLOCK_N: gl.constexpr = k_desc.block_type.shape[2]
-    D: gl.constexpr = q_desc.block_type.shape[3]
-    QK_BITS: gl.constexpr = q_desc.dtype.primitive_bitwidth
-    ACC: gl.constexpr = gl.int32 if q_desc.dtype == gl.int8 else gl.float32
-    s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[num_warps, 1],
+    mbarrier.expect(q_bar, q_desc.block_type.nbytes)
+    tma.async_copy_global_to_shared(q_desc, [b, h, start_m, 0], q_bar, q_smem)
+    for j in range(n_blocks):
+        stage = j % STAGES
+        # A fresh barrier's phase before its first completion: the first round waits for nothing.
+        mbarrier.wait(empty.index(stage), ((j // STAGES) & 1) ^ 1)
+        mbarrier.expect(k_bar.index(stage), k_desc.block_type.nbytes)
+        tma.async_copy_global_to_shared(k_desc, [b, kv_h, j * BLOCK_N, 0], k_bar.index(stage), k_smem.index(stage))
+        mbarrier.expect(v_bar.index(stage), v_desc.block_type.nbytes)
+        tma.async_copy_global_to_shared(v_desc, [b, kv_h, j * BLOCK_N, 0], v_bar.index(stage), v_smem.index(stage))
+
+
+@gluon.jit
+def _consumer(q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk, qk_scale,
+              s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks,
+              PART: gl.constexpr, PARTS: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
+    """The warpgroup that computes rows PART * ROWS ... of the program's queries (ROWS: BLOCK_M /
+    PARTS) against every block of keys, and stores them."""
+    STAGES: gl.constexpr = k_smem.shape[0]
+    BLOCK_M: gl.constexpr = q_smem.shape[2]
+    ROWS: gl.constexpr = BLOCK_M // PARTS
+    BLOCK_N: gl.constexpr = k_smem.shape[3]
+    D: gl.constexpr = q_smem.shape[3]
+    QK_BITS: gl.constexpr = q_smem.dtype.primitive_bitwidth
+    ACC: gl.constexpr = gl.int32 if q_smem.dtype == gl.int8 else gl.float32
+    s_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[gl.num_warps(), 1],
                                                        instr_shape=[16, BLOCK_N, 256 // QK_BITS])
-    o_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[num_warps, 1],
+    o_layout: gl.constexpr = gl.NVMMADistributedLayout(version=[3, 0], warps_per_cta=[gl.num_warps(), 1],
                                                        instr_shape=[16, D, 16])
     p_layout: gl.constexpr = gl.DotOperandLayout(operand_index=0, parent=o_layout, k_width=2)
     rows_s: gl.constexpr = gl.SliceLayout(1, s_layout)
     rows_o: gl.constexpr = gl.SliceLayout(1, o_layout)
 
+    row0 = start_m + PART * ROWS
+    whole = Lk // BLOCK_N  # blocks every query of these rows sees in full
+    if CAUSAL:
+        whole = gl.minimum(whole, row0 // BLOCK_N)
+    rm = row0 + gl.arange(0, ROWS, layout=rows_s)
+    # Scores in log2 units, so the online softmax runs on exp2.
+    row_scale = gl.full([ROWS], qk_scale, gl.float32, rows_s)
+    if SCALED:
+        row_scale = row_scale * gl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=0.0)
+    m_i = gl.full([ROWS], float("-inf"), gl.float32, rows_s)
+    l_i = gl.zeros([ROWS], gl.float32, rows_s)
+    acc = gl.zeros([ROWS, D], gl.float32, o_layout)
+
+    mbarrier.wait(q_bar, 0)
+    # q from registers: a 64-row WGMMA with N = 64 that reads both operands from shared memory
+    # needs about as many cycles of its bandwidth (128 bytes a clock) as of tensor-core time.
+    q = q_smem.reshape([BLOCK_M, D]).slice(PART * ROWS, ROWS).load(
+        gl.DotOperandLayout(operand_index=0, parent=s_layout, k_width=32 // QK_BITS))
+    qk = _scores(q, k_smem, k_bar, 0, STAGES, s_layout, ACC)
+    qk = warpgroup_mma_wait(0, deps=[qk])
+    p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, 0, whole, rm, Lk, BLOCK_N, s_layout,
+                                  CAUSAL, SCALED)
+    for j in range(1, n_blocks):
+        qk = _scores(q, k_smem, k_bar, j, STAGES, s_layout, ACC)
+        acc = _pv(p, v_smem, v_bar, j - 1, acc, STAGES, p_layout)
+        # Block j's scores are ready while block j-1's P·V still runs: its softmax overlaps that WGMMA.
+        qk = warpgroup_mma_wait(1, deps=[qk])
+        p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, j, whole, rm, Lk, BLOCK_N, s_layout,
+                                      CAUSAL, SCALED)
+        acc = warpgroup_mma_wait(0, deps=[acc])
+        mbarrier.arrive(empty.index((j - 1) % STAGES), count=1)  # no WGMMA of this warpgroup reads it now
+        acc = acc * gl.convert_layout(alpha, rows_o)[:, None]
+    acc = warpgroup_mma_wait(0, deps=[_pv(p, v_smem, v_bar, n_blocks - 1, acc, STAGES, p_layout)])
+
+    out = acc / gl.convert_layout(l_i, rows_o)[:, None]
+    ro = row0 + gl.arange(0, ROWS, layout=rows_o)
+    rd = gl.arange(0, D, layout=gl.SliceLayout(0, o_layout))
+    o_ptrs = o_ptr + b * s_ob + h * s_oh + ro[:, None] * s_ol + rd[None, :]
+    gl.store(o_ptrs, out.to(o_ptr.dtype.element_ty), mask=(ro < Lq)[:, None])
+
+
+@gluon.jit
+def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP, qk_scale,
+                       s_ob, s_oh, s_ol, s_sqb, s_sqh, s_skb, s_skh,
+                       STAGES: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr, PARTS: gl.constexpr,
+                       num_warps: gl.constexpr):
+    BLOCK_M: gl.constexpr = q_desc.block_type.shape[2]
+    BLOCK_N: gl.constexpr = k_desc.block_type.shape[2]
     pid, blocks = gl.program_id(0), gl.cdiv(Lq, BLOCK_M)
     if CAUSAL:  # heads fastest and the longest query blocks first, as the Triton kernel
         heads = gl.num_programs(0) // blocks
@@ -108,65 +174,35 @@ def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H,
     q_bar = gl.allocate_shared_memory(gl.int64, [1], mbarrier.MBarrierLayout())
     k_bar = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     v_bar = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     mbarrier.init(q_bar, count=1)
     for i in gl.static_range(STAGES):
         mbarrier.init(k_bar.index(i), count=1)
         mbarrier.init(v_bar.index(i), count=1)
+        mbarrier.init(empty.index(i), count=PARTS)
 
     end = Lk
-    whole = Lk // BLOCK_N  # blocks every query of this block sees in full
     if CAUSAL:
         end = gl.minimum(Lk, start_m + BLOCK_M)
-        whole = gl.minimum(whole, start_m // BLOCK_N)
-    n_blocks = gl.cdiv(end, BLOCK_N)
-
-    mbarrier.expect(q_bar, q_desc.block_type.nbytes)
-    tma.async_copy_global_to_shared(q_desc, [b, h, start_m, 0], q_bar, q_smem)
-    for i in gl.static_range(STAGES):
-        _load(k_desc, k_smem, k_bar, b, kv_h, i, n_blocks, STAGES)
-        _load(v_desc, v_smem, v_bar, b, kv_h, i, n_blocks, STAGES)
-
-    rm = start_m + gl.arange(0, BLOCK_M, layout=rows_s)
-    # Scores in log2 units, so the online softmax runs on exp2.
-    row_scale = gl.full([BLOCK_M], qk_scale, gl.float32, rows_s)
-    if SCALED:
-        row_scale = row_scale * gl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=0.0)
+    n_blocks = gl.cdiv(end, BLOCK_N)  # the same for every warpgroup: each hands back every stage
     sk_base = sk_ptr + b * s_skb + kv_h * s_skh
-    m_i = gl.full([BLOCK_M], float("-inf"), gl.float32, rows_s)
-    l_i = gl.zeros([BLOCK_M], gl.float32, rows_s)
-    acc = gl.zeros([BLOCK_M, D], gl.float32, o_layout)
-
-    mbarrier.wait(q_bar, 0)
-    # q from registers: a 64-row WGMMA with N = 64 that reads both operands from shared memory
-    # needs about as many cycles of its bandwidth (128 bytes a clock) as of tensor-core time.
-    q = q_smem.reshape([BLOCK_M, D]).load(gl.DotOperandLayout(operand_index=0, parent=s_layout,
-                                                               k_width=32 // QK_BITS))
-    qk = _scores(q, k_smem, k_bar, 0, STAGES, s_layout, ACC)
-    qk = warpgroup_mma_wait(0, deps=[qk])
-    p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, 0, whole, rm, Lk, BLOCK_N, s_layout,
-                                  CAUSAL, SCALED)
-    for j in range(1, n_blocks):
-        qk = _scores(q, k_smem, k_bar, j, STAGES, s_layout, ACC)
-        acc = _pv(p, v_smem, v_bar, j - 1, acc, STAGES, p_layout)
-        # Block j's scores are ready while block j-1's P·V still runs: its softmax overlaps that WGMMA.
-        qk = warpgroup_mma_wait(1, deps=[qk])
-        p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, j, whole, rm, Lk, BLOCK_N, s_layout,
-                                      CAUSAL, SCALED)
-        acc = warpgroup_mma_wait(0, deps=[acc])
-        acc = acc * gl.convert_layout(alpha, rows_o)[:, None]
-        # Block j-1's stage takes block j-1+STAGES once no WGMMA reads it. One warpgroup's wait above says
-        # so (a WGMMA is issued by its whole warpgroup); two warpgroups must meet first.
-        if num_warps > 4:
-            _cta_barrier()
-        _load(k_desc, k_smem, k_bar, b, kv_h, j - 1 + STAGES, n_blocks, STAGES)
-        _load(v_desc, v_smem, v_bar, b, kv_h, j - 1 + STAGES, n_blocks, STAGES)
-    acc = warpgroup_mma_wait(0, deps=[_pv(p, v_smem, v_bar, n_blocks - 1, acc, STAGES, p_layout)])
-
-    out = acc / gl.convert_layout(l_i, rows_o)[:, None]
-    ro = start_m + gl.arange(0, BLOCK_M, layout=rows_o)
-    rd = gl.arange(0, D, layout=gl.SliceLayout(0, o_layout))
-    o_ptrs = o_ptr + b * s_ob + h * s_oh + ro[:, None] * s_ol + rd[None, :]
-    gl.store(o_ptrs, out.to(o_ptr.dtype.element_ty), mask=(ro < Lq)[:, None])
+    producer_args = (q_desc, k_desc, v_desc, q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, b, h, kv_h, start_m,
+                     n_blocks)
+    if PARTS == 1:
+        gl.warp_specialize([
+            (_consumer, (q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk,
+                         qk_scale, s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 0, PARTS, CAUSAL, SCALED)),
+            (_producer, producer_args),
+        ], [1], [24])
+    else:
+        gl.warp_specialize([
+            (_consumer, (q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk,
+                         qk_scale, s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 0, PARTS, CAUSAL, SCALED)),
+            (_consumer, (q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk,
+                         qk_scale, s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 1, PARTS, CAUSAL, SCALED)),
+            (_producer, producer_args),
+        # 240: the most the second warpgroup can take, with the producer's 24, in 64K (multiples of 8).
+        ], [num_warps, 1], [240, 24])
 
 
 def _descriptor(t, block_rows: int) -> TensorDescriptor:
@@ -181,6 +217,19 @@ def tma_ready(*tensors) -> bool:
                for t in tensors)
 
 
+def launch_options(cfg: AttnConfig) -> dict:
+    """_gluon_attn_kernel's constexprs and compile options for ``cfg``: one computing warpgroup
+    (PARTS) for each 64 of cfg.block_m's rows (cfg.num_warps = 4 PARTS), and a register cap a thread
+    before the partitions trade registers (setmaxnreg), where the producer warp takes a whole
+    warpgroup's share. One warpgroup takes 64x64 blocks, whose 112 KB of shared memory let two
+    programs share an SM; two take 128 rows and one program an SM."""
+    parts = cfg.num_warps // 4
+    programs_per_sm = 2 if parts == 1 else 1
+    threads = (cfg.num_warps + 4) * 32
+    return dict(STAGES=cfg.num_stages, PARTS=parts, num_warps=4,
+                maxnreg=min(255, 65536 // (threads * programs_per_sm)) // 8 * 8)
+
+
 def gluon_attention(q, k, v, out, causal: bool, scale_q, scale_k, qk_scale: float, cfg: AttnConfig) -> None:
     """As triton_attention_kernels.attention, for sm_90 with D in (64, 128) and TMA-ready q, k, v."""
     B, H, Lq, _ = q.shape
@@ -190,5 +239,5 @@ def gluon_attention(q, k, v, out, causal: bool, scale_q, scale_k, qk_scale: floa
         _descriptor(q, cfg.block_m), _descriptor(k, cfg.block_n), _descriptor(v, cfg.block_n),
         out, sq, sk, Lq, k.shape[2], H, H // k.shape[1], qk_scale, *out.stride()[:3],
         *(sq.stride()[:2] if scaled else (0, 0)), *(sk.stride()[:2] if scaled else (0, 0)),
-        STAGES=cfg.num_stages, CAUSAL=causal, SCALED=scaled, num_warps=cfg.num_warps,
+        CAUSAL=causal, SCALED=scaled, **launch_options(cfg),
     )

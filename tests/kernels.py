@@ -116,17 +116,18 @@ def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_
 
 def _gluon_attention_report(spec: str) -> str:
     from gn_kernels.heuristics.triton_attention import AttnConfig
-    from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel
+    from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel, launch_options
 
     s = json.loads(spec)
     cfg, qk = AttnConfig(*s["cfg"]), getattr(torch, s["qk"])
     q, v = torch.empty(1, 1, 256, 128, dtype=qk), torch.empty(1, 1, 256, 128, dtype=torch.bfloat16)
     descriptors = dict(q_desc=_descriptor(q, cfg.block_m), k_desc=_descriptor(q, cfg.block_n),
                        v_desc=_descriptor(v, cfg.block_n))
-    constexprs = dict(STAGES=cfg.num_stages, CAUSAL=s["causal"], SCALED=q.element_size() == 1,
-                      num_warps=cfg.num_warps)
+    options = launch_options(cfg)
+    maxnreg = options.pop("maxnreg")
+    constexprs = options | dict(CAUSAL=s["causal"], SCALED=q.element_size() == 1)
     typed = dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
-    return _gluon_report(kernel, descriptors, constexprs, typed, cfg.num_warps)
+    return _gluon_report(kernel, descriptors, constexprs, typed, options["num_warps"], maxnreg=maxnreg)
 
 
 def _gluon_tilewise_report(spec: str) -> str:

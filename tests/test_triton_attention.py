@@ -69,12 +69,12 @@ ON_SM90 = DEVICE == "cuda" and torch.cuda.get_device_capability() == (9, 0)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("qk_dtype", [BF16, I8, E4M3])
 @pytest.mark.parametrize("D", [64, 128])
-@pytest.mark.parametrize("kernel", ["picked", "gluon", "gluon_8_warps"])
+@pytest.mark.parametrize("kernel", ["picked", "gluon", "gluon_one_warpgroup", "gluon_128_keys"])
 def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
     # 1000 keys: sixteen blocks of 64 through the three stages of the Gluon kernel's ring, the last
     # one partial; 300 queries: a partial query block. GQA, two query heads to a K/V head. "gluon"
-    # runs the Gluon kernel whatever the heuristics pick (they keep 8-bit q and k off it); with 8 warps,
-    # two warpgroups share the ring.
+    # runs the Gluon kernel whatever the heuristics pick (they keep 8-bit q and k off it), with two
+    # warpgroups sharing the ring; then one warpgroup, and two with blocks of 128 keys.
     if kernel != "picked" and not ON_SM90:
         pytest.skip("the Gluon kernel is built for sm_90")
     torch.manual_seed(D)
@@ -87,7 +87,8 @@ def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
         (q, scale_q), (k, scale_k) = quantize_tokens(q, qk_dtype), quantize_tokens(k, qk_dtype)
         scales = dict(scale_q=scale_q, scale_k=scale_k)
     out = torch.empty(q.shape, dtype=BF16, device=DEVICE)
-    cfg = {"picked": None, "gluon": configs.HOPPER, "gluon_8_warps": configs.AttnConfig(128, 128, 8, 3, gluon=True)}[kernel]
+    cfg = {"picked": None, "gluon": configs.HOPPER, "gluon_one_warpgroup": configs.AttnConfig(64, 64, 4, 3, gluon=True),
+           "gluon_128_keys": configs.AttnConfig(128, 128, 8, 2, gluon=True)}[kernel]
     attention(q, k, v, out, causal, scales.get("scale_q"), scales.get("scale_k"), cfg=cfg)
     acc = {BF16: FP32_ACC, I8: INT32_ACC, E4M3: HOPPER_FP8_FAST}[qk_dtype]
     _assert_close(out, q, k, v, causal, acc, *scales.values())

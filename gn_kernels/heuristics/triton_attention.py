@@ -36,7 +36,12 @@ INTERPRETER = AttnConfig(16, 16, 4, 1)
 # With int8 q and k it reached 497 and 439, below QUANTIZED's 520 and 463: those stay on the Triton kernel.
 # With q in registers (h200_attn_gluon_q_registers.md): 562 and 494; 4 stages (one program an SM) 372
 # and 330; 128x64 and 128x128 with 8 warps 445 and 529 non-causal, 405 and 400 causal.
-HOPPER = AttnConfig(64, 64, 4, 3, gluon=True)
+# With a producer warp and each warpgroup a partition (h200_attn_gluon_producer_partitions.md,
+# 2026-12-03): 128x64 on two warpgroups, 3 stages, 598-602 non-causal and 502-507 causal, against
+# 560-567 and 490-497 for the kernel before in the same runs; 4 stages 598 and 507; 64x64 on one
+# warpgroup, two programs an SM, 583 and 503; 128x128 on two warpgroups, 2 stages, 335 and 266 (spills).
+# Int8 and FP8 q and k on it reached 433-473 non-causal, below QUANTIZED's 518-526.
+HOPPER = AttnConfig(128, 64, 8, 3, gluon=True)
 
 
 def pick(quantized_qk: bool, interpreting: bool, hopper: bool = False) -> AttnConfig:
