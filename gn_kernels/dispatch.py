@@ -77,6 +77,14 @@ def multiprocessor_count(index: int) -> int:
     return torch.cuda.get_device_properties(index).multi_processor_count
 
 
+def warp_specialized_register_cap(computing_warps: int, programs_per_sm: int) -> int:
+    """The register cap a thread (maxnreg) of a warp-specialized Gluon kernel on sm_90, before its
+    partitions trade registers (setmaxnreg): the producer warp takes a whole warpgroup's share,
+    and programs_per_sm programs must fit the SM's 64K registers (multiples of 8, at most 255)."""
+    threads = (computing_warps + 4) * 32
+    return min(255, 65536 // (threads * programs_per_sm)) // 8 * 8
+
+
 @functools.cache
 def shared_memory_per_block(index: int) -> int:
     """The most shared memory one block of CUDA device ``index`` may ask for (opted in)."""

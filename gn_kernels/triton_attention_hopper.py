@@ -21,6 +21,7 @@ from triton.experimental.gluon import language as gl
 from triton.experimental.gluon.language.nvidia.hopper import mbarrier, tma, warpgroup_mma, warpgroup_mma_wait
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
+from .dispatch import warp_specialized_register_cap
 from .heuristics.triton_attention import AttnConfig
 
 GL_DTYPES = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.int8: gl.int8,
@@ -221,15 +222,12 @@ def tma_ready(*tensors) -> bool:
 
 def launch_options(cfg: AttnConfig) -> dict:
     """_gluon_attn_kernel's constexprs and compile options for ``cfg``: one computing warpgroup
-    (PARTS) for each 64 of cfg.block_m's rows (cfg.num_warps = 4 PARTS), and a register cap a thread
-    before the partitions trade registers (setmaxnreg), where the producer warp takes a whole
-    warpgroup's share. One warpgroup takes 64x64 blocks, whose 112 KB of shared memory let two
-    programs share an SM; two take 128 rows and one program an SM."""
+    (PARTS) for each 64 of cfg.block_m's rows (cfg.num_warps = 4 PARTS), and the register cap. One
+    warpgroup takes 64x64 blocks, whose 112 KB of shared memory let two programs share an SM; two
+    take 128 rows and one program an SM."""
     parts = cfg.num_warps // 4
-    programs_per_sm = 2 if parts == 1 else 1
-    threads = (cfg.num_warps + 4) * 32
     return dict(STAGES=cfg.num_stages, PARTS=parts, num_warps=4,
-                maxnreg=min(255, 65536 // (threads * programs_per_sm)) // 8 * 8)
+                maxnreg=warp_specialized_register_cap(cfg.num_warps, 2 if parts == 1 else 1))
 
 
 def gluon_attention(q, k, v, out, causal: bool, scale_q, scale_k, qk_scale: float, cfg: AttnConfig) -> None:

@@ -29,7 +29,7 @@ from triton.experimental.gluon.language.nvidia.hopper import (fence_async_shared
                                                               warpgroup_mma_wait)
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
-from .dispatch import multiprocessor_count
+from .dispatch import multiprocessor_count, warp_specialized_register_cap
 from .heuristics.triton_mm import MmConfig
 
 # K blocks issued and scaled as one group (_blocks). Groups of three or four spill registers
@@ -227,14 +227,11 @@ def _partitions(cfg: MmConfig) -> int:
 
 def launch_options(cfg: MmConfig) -> dict:
     """_tilewise_kernel's constexprs and compile options for ``cfg``: its computing partitions
-    (PARTS, each of num_warps warps), and a register cap a thread before the partitions
-    trade registers (setmaxnreg), where the producer warp takes a whole warpgroup's share and
-    programs_per_sm programs must fit the SM's 64K."""
+    (PARTS, each of num_warps warps), and the register cap for cfg.programs_per_sm programs an SM."""
     parts = _partitions(cfg)
-    threads = (cfg.num_warps + 4) * 32
     return dict(GROUP_M=cfg.group_m, GROUP_K=GROUP_K, STAGES=cfg.num_stages, PARTS=parts,
                 num_warps=cfg.num_warps // parts,
-                maxnreg=min(255, 65536 // (threads * cfg.programs_per_sm)) // 8 * 8)
+                maxnreg=warp_specialized_register_cap(cfg.num_warps, cfg.programs_per_sm))
 
 
 def output_block(cfg: MmConfig) -> list[int]:

@@ -144,8 +144,7 @@ def _gluon_tilewise_report(spec: str) -> str:
     maxnreg = options.pop("maxnreg")
     typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
     return _gluon_report(kernel, descriptors, options | dict(HAS_BIAS=s["bias"], QK_BLOCKS=1), typed,
-                         options["num_warps"],
-                         maxnreg=maxnreg)
+                         options["num_warps"], maxnreg=maxnreg)
 
 
 def _sm90a_report(spec: str) -> str:
