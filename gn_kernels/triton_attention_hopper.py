@@ -49,19 +49,9 @@ def _scores(q, k_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexp
 
 
 @gluon.jit
-def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
-             BLOCK_N: gl.constexpr, s_layout: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
+def _online(s, m_i, l_i, row_scale, SCALED: gl.constexpr):
     """The online softmax of one block of scores in log2 units: its probabilities (unnormalized),
     the new row maxima and sums, and the factor that rescales the rows' earlier output."""
-    rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
-    s = qk.to(gl.float32)
-    if SCALED:
-        s = s * row_scale[:, None] * gl.load(sk_base + rn, mask=rn < Lk, other=0.0)[None, :]
-    if block >= whole_blocks:  # keys past Lk or, for CAUSAL, after some of the block's queries
-        keep = rn[None, :] < Lk
-        if CAUSAL:
-            keep = keep & (rn[None, :] <= rm[:, None])
-        s = gl.where(keep, s, float("-inf"))
     # Every row keeps key 0 in block 0 (Lk >= 1, and causal query i sees key 0), so m_new is finite
     # from the first block on and exp2 never sees -inf - (-inf).
     if SCALED:
@@ -72,6 +62,27 @@ def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
         p = gl.exp2(s * row_scale[:, None] - m_new[:, None])
     alpha = gl.exp2(m_i - m_new)
     return p, m_new, l_i * alpha + gl.sum(p, 1), alpha
+
+
+@gluon.jit
+def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
+             BLOCK_N: gl.constexpr, s_layout: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
+    """_online on block `block`'s scores, with the keys a query must not see masked out."""
+    rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+    s = qk.to(gl.float32)
+    if SCALED:
+        s = s * row_scale[:, None] * gl.load(sk_base + rn, mask=rn < Lk, other=0.0)[None, :]
+    # _online is called in each branch rather than after them: ptxas moves the wait for the P·V
+    # WGMMA issued before this call to the top of the basic block that follows, so the block after
+    # an if would hold the exponentials and the wait would come first (SASS, triton 3.6).
+    if block >= whole_blocks:  # keys past Lk or, for CAUSAL, after some of the block's queries
+        keep = rn[None, :] < Lk
+        if CAUSAL:
+            keep = keep & (rn[None, :] <= rm[:, None])
+        p, m_new, l_new, alpha = _online(gl.where(keep, s, float("-inf")), m_i, l_i, row_scale, SCALED)
+    else:
+        p, m_new, l_new, alpha = _online(s, m_i, l_i, row_scale, SCALED)
+    return p, m_new, l_new, alpha
 
 
 @gluon.jit
