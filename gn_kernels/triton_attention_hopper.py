@@ -3,9 +3,11 @@ language with explicit layouts). One warp loads q and then every block of K and 
 a ring of shared-memory stages (gl.warp_specialize); one or two warpgroups compute, each a partition
 of its own with 64 query rows, and hand each stage back through an mbarrier that counts them all.
 Each issues block j-1's P·V WGMMA before block j's softmax, an order the Triton compiler does not
-choose by itself (it waits on every QKᵀ WGMMA right after issuing it). ptxas (triton 3.6) then
-hoists the wait for that WGMMA to the top of the basic block that holds the softmax, before its
-first exponential (SASS), so the softmax runs after the WGMMA rather than beside it.
+choose by itself (it waits on every QKᵀ WGMMA right after issuing it), so that the softmax runs
+beside that WGMMA. ptxas (triton 3.6) moves the wait for it to the top of the basic block that holds
+it, which is why _softmax keeps the exponentials in the same block as the wait (see there): that
+ran 1.026x as fast non-causal and 1.008x causal on an H200
+(benchmarks/results/h200_attn_softmax_before_wait.md).
 
 Against the same computation with the loads issued by the computing warps (64x64 blocks, two
 programs an SM), two warpgroups sharing one ring over 128 query rows ran 1.07x as fast non-causal
@@ -49,19 +51,9 @@ def _scores(q, k_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexp
 
 
 @gluon.jit
-def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
-             BLOCK_N: gl.constexpr, s_layout: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
+def _online(s, m_i, l_i, row_scale, SCALED: gl.constexpr):
     """The online softmax of one block of scores in log2 units: its probabilities (unnormalized),
     the new row maxima and sums, and the factor that rescales the rows' earlier output."""
-    rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
-    s = qk.to(gl.float32)
-    if SCALED:
-        s = s * row_scale[:, None] * gl.load(sk_base + rn, mask=rn < Lk, other=0.0)[None, :]
-    if block >= whole_blocks:  # keys past Lk or, for CAUSAL, after some of the block's queries
-        keep = rn[None, :] < Lk
-        if CAUSAL:
-            keep = keep & (rn[None, :] <= rm[:, None])
-        s = gl.where(keep, s, float("-inf"))
     # Every row keeps key 0 in block 0 (Lk >= 1, and causal query i sees key 0), so m_new is finite
     # from the first block on and exp2 never sees -inf - (-inf).
     if SCALED:
@@ -72,6 +64,27 @@ def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
         p = gl.exp2(s * row_scale[:, None] - m_new[:, None])
     alpha = gl.exp2(m_i - m_new)
     return p, m_new, l_i * alpha + gl.sum(p, 1), alpha
+
+
+@gluon.jit
+def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
+             BLOCK_N: gl.constexpr, s_layout: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
+    """_online on block `block`'s scores, with the keys a query must not see masked out."""
+    rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
+    s = qk.to(gl.float32)
+    if SCALED:
+        s = s * row_scale[:, None] * gl.load(sk_base + rn, mask=rn < Lk, other=0.0)[None, :]
+    # _online is called in each branch rather than after them: ptxas moves the wait for the P·V
+    # WGMMA issued before this call to the top of the basic block that follows, so the block after
+    # an if would hold the exponentials and the wait would come first (SASS, triton 3.6).
+    if block >= whole_blocks:  # keys past Lk or, for CAUSAL, after some of the block's queries
+        keep = rn[None, :] < Lk
+        if CAUSAL:
+            keep = keep & (rn[None, :] <= rm[:, None])
+        p, m_new, l_new, alpha = _online(gl.where(keep, s, float("-inf")), m_i, l_i, row_scale, SCALED)
+    else:
+        p, m_new, l_new, alpha = _online(s, m_i, l_i, row_scale, SCALED)
+    return p, m_new, l_new, alpha
 
 
 @gluon.jit
@@ -139,7 +152,7 @@ def _consumer(q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr,
     for j in range(1, n_blocks):
         qk = _scores(q, k_smem, k_bar, j, STAGES, s_layout, ACC)
         acc = _pv(p, v_smem, v_bar, j - 1, acc, STAGES, p_layout)
-        # Block j's scores are ready while block j-1's P·V still runs (but see the module's docstring).
+        # Block j's softmax runs while block j-1's P·V does.
         qk = warpgroup_mma_wait(1, deps=[qk])
         p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, j, whole, rm, Lk, BLOCK_N, s_layout,
                                       CAUSAL, SCALED)
