@@ -63,10 +63,11 @@ def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], const
     return _in_child("_sm90a_report", spec)
 
 
-def gluon_attention_sm90a_report(qk: str, causal: bool, cfg) -> str:
+def gluon_attention_sm90a_report(qk: str, causal: bool, cfg, sass: bool = False) -> str:
     """What ``ptxas -v`` says of the Gluon attention kernel compiled for sm_90a at head dim 128 with
-    q and k of the torch dtype named ``qk`` and bfloat16 v, as attention() launches it with ``cfg``."""
-    return _in_child("_gluon_attention_report", dict(qk=qk, causal=causal, cfg=list(cfg)))
+    q and k of the torch dtype named ``qk`` and bfloat16 v, as attention() launches it with ``cfg``;
+    with ``sass``, the kernel's SASS instead, one instruction a line."""
+    return _in_child("_gluon_attention_report", dict(qk=qk, causal=causal, cfg=list(cfg), sass=sass))
 
 
 def gluon_tilewise_sm90a_report(dtype: str, out: str, bias: bool, cfg) -> str:
@@ -98,9 +99,22 @@ def _ptxas_report(compiled) -> str:
     return run.stderr
 
 
-def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int, **options) -> str:
+def _sass(compiled) -> str:
+    import triton
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cubin = Path(tmp) / "kernel.cubin"
+        cubin.write_bytes(compiled.asm["cubin"])
+        run = subprocess.run([triton.knobs.nvidia.cuobjdump.path, "-sass", str(cubin)], capture_output=True,
+                             text=True, check=True)
+    return "\n".join(line.split(";")[0].split("*/", 1)[1].strip() for line in run.stdout.splitlines()
+                     if re.match(r"\s*/\*[0-9a-f]{4}\*/", line))
+
+
+def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int, sass: bool = False,
+                  **options) -> str:
     """ptxas's report on the Gluon ``kernel`` compiled for sm_90a with these TMA descriptors,
-    constexprs and typed arguments ("*bf16", "fp32"); the rest are int32."""
+    constexprs and typed arguments ("*bf16", "fp32"; the rest are int32), or with ``sass`` its SASS."""
     import triton
     from triton._C.libtriton import native_specialize_impl
     from triton.backends.compiler import BaseBackend, GPUTarget
@@ -110,8 +124,8 @@ def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_
     signature |= {n: native_specialize_impl(BaseBackend, d, False, True, True)[0] for n, d in descriptors.items()}
     signature |= typed
     source = GluonASTSource(kernel, signature, {(kernel.arg_names.index(n),): v for n, v in constexprs.items()})
-    return _ptxas_report(triton.compile(source, target=GPUTarget("cuda", 90, 32),
-                                        options=dict(num_warps=num_warps, **options)))
+    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32), options=dict(num_warps=num_warps, **options))
+    return _sass(compiled) if sass else _ptxas_report(compiled)
 
 
 def _gluon_attention_report(spec: str) -> str:
@@ -127,7 +141,7 @@ def _gluon_attention_report(spec: str) -> str:
     maxnreg = options.pop("maxnreg")
     constexprs = options | dict(CAUSAL=s["causal"], SCALED=q.element_size() == 1)
     typed = dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
-    return _gluon_report(kernel, descriptors, constexprs, typed, options["num_warps"], maxnreg=maxnreg)
+    return _gluon_report(kernel, descriptors, constexprs, typed, options["num_warps"], s["sass"], maxnreg=maxnreg)
 
 
 def _gluon_tilewise_report(spec: str) -> str:

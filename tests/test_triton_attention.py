@@ -173,3 +173,19 @@ def test_gluon_kernel_keeps_its_wgmmas_asynchronous_and_its_registers_on_sm90a(q
     assert "Used" in report and "registers" in report, report  # ptxas compiled the kernel
     assert "Potential Performance Loss" not in report, report
     assert "0 bytes spill stores" in report, report
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("qk", ["bfloat16", "int8"])
+def test_gluon_kernel_runs_the_softmax_before_waiting_for_the_previous_pv_on_sm90a(qk, causal):
+    # The loop issues block j's QKᵀ and block j-1's P·V, waits for the first (DEPBAR.LE 1), runs
+    # block j's softmax, then waits for the P·V (DEPBAR.LE 0). ptxas moves that second wait to the top
+    # of its basic block; when the exponentials sat in a block of their own after the masking `if`,
+    # it landed before them and the softmax no longer overlapped the P·V (1.026x slower non-causal
+    # on an H200: benchmarks/results/h200_attn_softmax_before_wait.md). Each of a warpgroup's 128
+    # threads holds 64 x BLOCK_N / 128 scores of a block, and must exponentiate them all in between.
+    sass = gluon_attention_sm90a_report(qk, causal, configs.HOPPER, sass=True).splitlines()
+    first = next(i for i, op in enumerate(sass) if op.startswith("WARPGROUP.DEPBAR.LE gsb0, 0x1"))
+    second = next(i for i in range(first + 1, len(sass)) if sass[i].startswith("WARPGROUP.DEPBAR"))
+    exponentials = sum(op.startswith("MUFU.EX2") for op in sass[first:second])
+    assert exponentials >= 64 * configs.HOPPER.block_n // 128, sass[first:second + 1]
