@@ -40,7 +40,9 @@ INTERPRETER = AttnConfig(16, 16, 4, 1)
 # 2026-12-03): 128x64 on two warpgroups, 3 stages, 598-602 non-causal and 502-507 causal, against
 # 560-567 and 490-497 for the kernel before in the same runs; 4 stages 598 and 507; 64x64 on one
 # warpgroup, two programs an SM, 583 and 503; 128x128 on two warpgroups, 2 stages, 335 and 266 (spills).
-# Int8 and FP8 q and k on it reached 433-473 non-causal, below QUANTIZED's 518-526.
+# Int8 and FP8 q and k on it reached 433-473 non-causal, below QUANTIZED's 518-526. With the softmax
+# beside the previous P·V (h200_attn_turns_after_softmax_fix.md): 3 stages 606-619 non-causal and
+# 492-495 causal, 4 stages 607-619 and 500-501, in one run; 8-bit q and k 474-480, still below QUANTIZED.
 HOPPER = AttnConfig(128, 64, 8, 3, gluon=True)
 
 
