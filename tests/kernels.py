@@ -4,6 +4,7 @@ A GPU whose family is merely not built does not skip: the test fails with the
 op's own KernelUnavailableError, so a broken build cannot pass as skipped.
 """
 
+import functools
 import json
 import os
 import re
@@ -63,11 +64,12 @@ def ptxas_sm90a_report(module: str, kernel: str, pointers: dict[str, str], const
     return _in_child("_sm90a_report", spec)
 
 
-def gluon_attention_sm90a_report(qk: str, causal: bool, cfg, sass: bool = False) -> str:
+@functools.cache
+def gluon_attention_sm90a_build(qk: str, causal: bool, cfg) -> tuple[str, str]:
     """What ``ptxas -v`` says of the Gluon attention kernel compiled for sm_90a at head dim 128 with
-    q and k of the torch dtype named ``qk`` and bfloat16 v, as attention() launches it with ``cfg``;
-    with ``sass``, the kernel's SASS instead, one instruction a line."""
-    return _in_child("_gluon_attention_report", dict(qk=qk, causal=causal, cfg=list(cfg), sass=sass))
+    q and k of the torch dtype named ``qk`` and bfloat16 v, as attention() launches it with ``cfg``,
+    and its SASS, one instruction a line: one compile for the tests that read either."""
+    return tuple(json.loads(_in_child("_gluon_attention_build", dict(qk=qk, causal=causal, cfg=list(cfg)))))
 
 
 def gluon_tilewise_sm90a_report(dtype: str, out: str, bias: bool, cfg) -> str:
@@ -111,10 +113,9 @@ def _sass(compiled) -> str:
                      if re.match(r"\s*/\*[0-9a-f]{4}\*/", line))
 
 
-def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int, sass: bool = False,
-                  **options) -> str:
-    """ptxas's report on the Gluon ``kernel`` compiled for sm_90a with these TMA descriptors,
-    constexprs and typed arguments ("*bf16", "fp32"; the rest are int32), or with ``sass`` its SASS."""
+def _gluon_compile(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int, **options):
+    """The Gluon ``kernel`` compiled for sm_90a with these TMA descriptors, constexprs and typed
+    arguments ("*bf16", "fp32"); the rest are int32."""
     import triton
     from triton._C.libtriton import native_specialize_impl
     from triton.backends.compiler import BaseBackend, GPUTarget
@@ -124,11 +125,10 @@ def _gluon_report(kernel, descriptors: dict, constexprs: dict, typed: dict, num_
     signature |= {n: native_specialize_impl(BaseBackend, d, False, True, True)[0] for n, d in descriptors.items()}
     signature |= typed
     source = GluonASTSource(kernel, signature, {(kernel.arg_names.index(n),): v for n, v in constexprs.items()})
-    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32), options=dict(num_warps=num_warps, **options))
-    return _sass(compiled) if sass else _ptxas_report(compiled)
+    return triton.compile(source, target=GPUTarget("cuda", 90, 32), options=dict(num_warps=num_warps, **options))
 
 
-def _gluon_attention_report(spec: str) -> str:
+def _gluon_attention_build(spec: str) -> str:
     from gn_kernels.heuristics.triton_attention import AttnConfig
     from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel, launch_options
 
@@ -141,7 +141,8 @@ def _gluon_attention_report(spec: str) -> str:
     maxnreg = options.pop("maxnreg")
     constexprs = options | dict(CAUSAL=s["causal"], SCALED=q.element_size() == 1)
     typed = dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
-    return _gluon_report(kernel, descriptors, constexprs, typed, options["num_warps"], s["sass"], maxnreg=maxnreg)
+    compiled = _gluon_compile(kernel, descriptors, constexprs, typed, options["num_warps"], maxnreg=maxnreg)
+    return json.dumps([_ptxas_report(compiled), _sass(compiled)])
 
 
 def _gluon_tilewise_report(spec: str) -> str:
@@ -157,8 +158,8 @@ def _gluon_tilewise_report(spec: str) -> str:
     options = launch_options(cfg)
     maxnreg = options.pop("maxnreg")
     typed = dict(sa_ptr="*fp32", sb_ptr="*fp32", bias_ptr="*bf16")
-    return _gluon_report(kernel, descriptors, options | dict(HAS_BIAS=s["bias"], QK_BLOCKS=1), typed,
-                         options["num_warps"], maxnreg=maxnreg)
+    return _ptxas_report(_gluon_compile(kernel, descriptors, options | dict(HAS_BIAS=s["bias"], QK_BLOCKS=1), typed,
+                                        options["num_warps"], maxnreg=maxnreg))
 
 
 def _sm90a_report(spec: str) -> str:

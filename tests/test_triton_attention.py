@@ -10,7 +10,7 @@ from gn_kernels import triton_attn, triton_scaled_qk_attn
 from gn_kernels.heuristics import triton_attention as configs
 from gn_kernels.triton_attention_kernels import attention
 from gn_kernels.testing import FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, check_attention, quantize_tokens
-from kernels import fake_cuda, gluon_attention_sm90a_report, ptxas_sm90a_report
+from kernels import fake_cuda, gluon_attention_sm90a_build, ptxas_sm90a_report
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 BF16, F16, I8, E4M3 = torch.bfloat16, torch.float16, torch.int8, torch.float8_e4m3fn
@@ -169,7 +169,7 @@ def test_gluon_kernel_keeps_its_wgmmas_asynchronous_and_its_registers_on_sm90a(q
     # Issuing block j+1's QKᵀ before block j's softmax, with block j's P·V in flight across the loop's
     # back edge, made ptxas serialize every WGMMA (C7514) when the loop rescaled the output; and a
     # spill would put local-memory traffic in the inner loop. Head dim 128, as the heuristics launch it.
-    report = gluon_attention_sm90a_report(qk, causal, configs.HOPPER)
+    report, _ = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)
     assert "Used" in report and "registers" in report, report  # ptxas compiled the kernel
     assert "Potential Performance Loss" not in report, report
     assert "0 bytes spill stores" in report, report
@@ -184,7 +184,7 @@ def test_gluon_kernel_runs_the_softmax_before_waiting_for_the_previous_pv_on_sm9
     # it landed before them and the softmax no longer overlapped the P·V (1.026x slower non-causal
     # on an H200: benchmarks/results/h200_attn_softmax_before_wait.md). Each of a warpgroup's 128
     # threads holds 64 x BLOCK_N / 128 scores of a block, and must exponentiate them all in between.
-    sass = gluon_attention_sm90a_report(qk, causal, configs.HOPPER, sass=True).splitlines()
+    sass = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)[1].splitlines()
     first = next(i for i, op in enumerate(sass) if op.startswith("WARPGROUP.DEPBAR.LE gsb0, 0x1"))
     second = next(i for i in range(first + 1, len(sass)) if sass[i].startswith("WARPGROUP.DEPBAR"))
     exponentials = sum(op.startswith("MUFU.EX2") for op in sass[first:second])
