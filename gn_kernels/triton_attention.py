@@ -8,6 +8,9 @@ dtype. ``causal`` lets query i see keys j <= i, as ``F.scaled_dot_product_attent
 ``triton_scaled_qk_attn(q, k, v, scale_q, scale_k, causal=False)``: q and k int8 or FP8 (one
 dtype) with float32 per-token scales scale_q (batch, heads, len_q) and scale_k (batch, kv_heads,
 len_kv); the scores are (q k^T) * scale_q[i] * scale_k[j] / sqrt(D); v bfloat16 or float16.
+scale_q must be >= 0, as a quantizer makes it (the kernels fold it into the softmax's exponent,
+which needs its sign): a zero scale gives its row uniform weights over the keys it sees, a negative
+or NaN one a row of NaN. scale_k takes any value.
 
 Both need the last dimension of q, k and v contiguous, len_kv >= 1, and run on CUDA tensors (or
 CPU ones under TRITON_INTERPRET=1).

@@ -12,6 +12,12 @@ ran 1.026x as fast non-causal and 1.008x causal on an H200
 Against the same computation with the loads issued by the computing warps (64x64 blocks, two
 programs an SM), two warpgroups sharing one ring over 128 query rows ran 1.07x as fast non-causal
 and 1.02x causal on an H200 (benchmarks/results/h200_attn_gluon_producer_partitions.md).
+
+With int8 or FP8 q and k, the keys' scales ride each block's TMA load into the ring (a 3-D
+descriptor over scale_k, zero past len_kv) rather than 16 masked global loads a thread per block,
+and the row's scale joins 1/sqrt(D) in the exponent's FFMA: int8 went from 470-474 TFLOPS
+non-causal (415-418 causal) to 558-562 (482-484), FP8 from 476-482 (421-424) to 569-573 (491-492)
+on an H200 (benchmarks/results/h200_attn_gluon_key_scales.md).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 from .dispatch import warp_specialized_register_cap
 from .heuristics.triton_attention import AttnConfig
+from .triton_attention_kernels import FLT_MIN
 
 GL_DTYPES = {torch.bfloat16: gl.bfloat16, torch.float16: gl.float16, torch.int8: gl.int8,
              torch.float8_e4m3fn: gl.float8e4nv, torch.float8_e5m2: gl.float8e5}
@@ -40,40 +47,44 @@ def _pv(p, v_smem, v_bar, block, acc, STAGES: gl.constexpr, p_layout: gl.constex
 
 
 @gluon.jit
-def _scores(q, k_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexpr, ACC: gl.constexpr):
-    """Issues block `block`'s QKᵀ WGMMA once its keys have landed; returns the token to wait on."""
+def _scores(q, k_smem, sk_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexpr, ACC: gl.constexpr,
+            SCALED: gl.constexpr):
+    """Issues block `block`'s QKᵀ WGMMA once its keys have landed; returns the token to wait on and,
+    if SCALED, the keys' scales (else 1)."""
     stage = block % STAGES
     mbarrier.wait(k_bar.index(stage), (block // STAGES) & 1)
     BLOCK_N: gl.constexpr = k_smem.shape[3]
     k = k_smem.index(stage).reshape([BLOCK_N, k_smem.shape[4]]).permute((1, 0))
     zero = gl.zeros([q.shape[0], BLOCK_N], ACC, s_layout)
-    return warpgroup_mma(q, k, zero, use_acc=False, is_async=True)
+    token = warpgroup_mma(q, k, zero, use_acc=False, is_async=True)
+    sk = 1.0
+    if SCALED:
+        sk = sk_smem.index(stage).reshape([BLOCK_N]).load(gl.SliceLayout(0, s_layout))
+    return token, sk
 
 
 @gluon.jit
-def _online(s, m_i, l_i, row_scale, SCALED: gl.constexpr):
-    """The online softmax of one block of scores in log2 units: its probabilities (unnormalized),
-    the new row maxima and sums, and the factor that rescales the rows' earlier output."""
+def _online(s, m_i, l_i, row_scale):
+    """The online softmax of one block of scores, each row's times its row_scale (> 0, log2 units):
+    its probabilities (unnormalized), the new row maxima and sums, and the factor that rescales the
+    rows' earlier output."""
     # Every row keeps key 0 in block 0 (Lk >= 1, and causal query i sees key 0), so m_new is finite
-    # from the first block on and exp2 never sees -inf - (-inf).
-    if SCALED:
-        m_new = gl.maximum(m_i, gl.max(s, 1))
-        p = gl.exp2(s - m_new[:, None])
-    else:  # row_scale is the positive 1/sqrt(D) in log2 units: max(s * c) = max(s) * c, one FFMA a score
-        m_new = gl.maximum(m_i, gl.max(s, 1) * row_scale)
-        p = gl.exp2(s * row_scale[:, None] - m_new[:, None])
+    # from the first block on and exp2 never sees -inf - (-inf). max(s * c) = max(s) * c for c > 0:
+    # one FFMA a score.
+    m_new = gl.maximum(m_i, gl.max(s, 1) * row_scale)
+    p = gl.exp2(s * row_scale[:, None] - m_new[:, None])
     alpha = gl.exp2(m_i - m_new)
     return p, m_new, l_i * alpha + gl.sum(p, 1), alpha
 
 
 @gluon.jit
-def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
+def _softmax(qk, m_i, l_i, row_scale, sk, block, whole_blocks, rm, Lk,
              BLOCK_N: gl.constexpr, s_layout: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
     """_online on block `block`'s scores, with the keys a query must not see masked out."""
     rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
     s = qk.to(gl.float32)
     if SCALED:
-        s = s * row_scale[:, None] * gl.load(sk_base + rn, mask=rn < Lk, other=0.0)[None, :]
+        s = s * sk[None, :]
     # _online is called in each branch rather than after them: ptxas moves the wait for the P·V
     # WGMMA issued before this call to the top of the basic block that follows, so the block after
     # an if would hold the exponentials and the wait would come first (SASS, triton 3.6).
@@ -81,15 +92,15 @@ def _softmax(qk, m_i, l_i, row_scale, sk_base, block, whole_blocks, rm, Lk,
         keep = rn[None, :] < Lk
         if CAUSAL:
             keep = keep & (rn[None, :] <= rm[:, None])
-        p, m_new, l_new, alpha = _online(gl.where(keep, s, float("-inf")), m_i, l_i, row_scale, SCALED)
+        p, m_new, l_new, alpha = _online(gl.where(keep, s, float("-inf")), m_i, l_i, row_scale)
     else:
-        p, m_new, l_new, alpha = _online(s, m_i, l_i, row_scale, SCALED)
+        p, m_new, l_new, alpha = _online(s, m_i, l_i, row_scale)
     return p, m_new, l_new, alpha
 
 
 @gluon.jit
-def _producer(q_desc, k_desc, v_desc, q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, b, h, kv_h, start_m,
-              n_blocks):
+def _producer(q_desc, k_desc, v_desc, sk_desc, q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty, b, h,
+              kv_h, start_m, n_blocks):
     """The warp that loads: the program's queries, then every block of K and V into the ring, each
     stage once the computing warpgroups have handed it back."""
     STAGES: gl.constexpr = k_smem.shape[0]
@@ -100,14 +111,18 @@ def _producer(q_desc, k_desc, v_desc, q_smem, k_smem, v_smem, q_bar, k_bar, v_ba
         stage = j % STAGES
         # A fresh barrier's phase before its first completion: the first round waits for nothing.
         mbarrier.wait(empty.index(stage), ((j // STAGES) & 1) ^ 1)
-        mbarrier.expect(k_bar.index(stage), k_desc.block_type.nbytes)
+        if sk_desc is not None:
+            mbarrier.expect(k_bar.index(stage), k_desc.block_type.nbytes + sk_desc.block_type.nbytes)
+            tma.async_copy_global_to_shared(sk_desc, [b, kv_h, j * BLOCK_N], k_bar.index(stage), sk_smem.index(stage))
+        else:
+            mbarrier.expect(k_bar.index(stage), k_desc.block_type.nbytes)
         tma.async_copy_global_to_shared(k_desc, [b, kv_h, j * BLOCK_N, 0], k_bar.index(stage), k_smem.index(stage))
         mbarrier.expect(v_bar.index(stage), v_desc.block_type.nbytes)
         tma.async_copy_global_to_shared(v_desc, [b, kv_h, j * BLOCK_N, 0], v_bar.index(stage), v_smem.index(stage))
 
 
 @gluon.jit
-def _consumer(q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk, qk_scale,
+def _consumer(q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, Lq, Lk, qk_scale,
               s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks,
               PART: gl.constexpr, PARTS: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
     """The warpgroup that computes rows PART * ROWS ... of the program's queries (ROWS: BLOCK_M /
@@ -135,7 +150,8 @@ def _consumer(q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr,
     # Scores in log2 units, so the online softmax runs on exp2.
     row_scale = gl.full([ROWS], qk_scale, gl.float32, rows_s)
     if SCALED:
-        row_scale = row_scale * gl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=0.0)
+        sq = gl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=1.0)
+        row_scale = gl.where(sq >= 0, gl.maximum(row_scale * sq, FLT_MIN), float("nan"))
     m_i = gl.full([ROWS], float("-inf"), gl.float32, rows_s)
     l_i = gl.zeros([ROWS], gl.float32, rows_s)
     acc = gl.zeros([ROWS, D], gl.float32, o_layout)
@@ -145,16 +161,16 @@ def _consumer(q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr,
     # needs about as many cycles of its bandwidth (128 bytes a clock) as of tensor-core time.
     q = q_smem.reshape([BLOCK_M, D]).slice(PART * ROWS, ROWS).load(
         gl.DotOperandLayout(operand_index=0, parent=s_layout, k_width=32 // QK_BITS))
-    qk = _scores(q, k_smem, k_bar, 0, STAGES, s_layout, ACC)
+    qk, sk = _scores(q, k_smem, sk_smem, k_bar, 0, STAGES, s_layout, ACC, SCALED)
     qk = warpgroup_mma_wait(0, deps=[qk])
-    p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, 0, whole, rm, Lk, BLOCK_N, s_layout,
+    p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk, 0, whole, rm, Lk, BLOCK_N, s_layout,
                                   CAUSAL, SCALED)
     for j in range(1, n_blocks):
-        qk = _scores(q, k_smem, k_bar, j, STAGES, s_layout, ACC)
+        qk, sk = _scores(q, k_smem, sk_smem, k_bar, j, STAGES, s_layout, ACC, SCALED)
         acc = _pv(p, v_smem, v_bar, j - 1, acc, STAGES, p_layout)
         # Block j's softmax runs while block j-1's P·V does.
         qk = warpgroup_mma_wait(1, deps=[qk])
-        p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk_base, j, whole, rm, Lk, BLOCK_N, s_layout,
+        p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk, j, whole, rm, Lk, BLOCK_N, s_layout,
                                       CAUSAL, SCALED)
         acc = warpgroup_mma_wait(0, deps=[acc])
         mbarrier.arrive(empty.index((j - 1) % STAGES), count=1)  # no WGMMA of this warpgroup reads it now
@@ -169,8 +185,8 @@ def _consumer(q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr,
 
 
 @gluon.jit
-def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP, qk_scale,
-                       s_ob, s_oh, s_ol, s_sqb, s_sqh, s_skb, s_skh,
+def _gluon_attn_kernel(q_desc, k_desc, v_desc, sk_desc, o_ptr, sq_ptr, Lq, Lk, H, KV_GROUP, qk_scale,
+                       s_ob, s_oh, s_ol, s_sqb, s_sqh,
                        STAGES: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr, PARTS: gl.constexpr,
                        num_warps: gl.constexpr):
     BLOCK_M: gl.constexpr = q_desc.block_type.shape[2]
@@ -191,6 +207,9 @@ def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H,
     k_bar = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     v_bar = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
     empty = gl.allocate_shared_memory(gl.int64, [STAGES, 1], mbarrier.MBarrierLayout())
+    sk_smem = q_bar  # unused unless SCALED: the key scales come with their keys, on k_bar
+    if SCALED:
+        sk_smem = gl.allocate_shared_memory(gl.float32, [STAGES] + sk_desc.block_type.shape, sk_desc.layout)
     mbarrier.init(q_bar, count=1)
     for i in gl.static_range(STAGES):
         mbarrier.init(k_bar.index(i), count=1)
@@ -201,21 +220,20 @@ def _gluon_attn_kernel(q_desc, k_desc, v_desc, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H,
     if CAUSAL:
         end = gl.minimum(Lk, start_m + BLOCK_M)
     n_blocks = gl.cdiv(end, BLOCK_N)  # the same for every warpgroup: each hands back every stage
-    sk_base = sk_ptr + b * s_skb + kv_h * s_skh
-    producer_args = (q_desc, k_desc, v_desc, q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, b, h, kv_h, start_m,
-                     n_blocks)
+    producer_args = (q_desc, k_desc, v_desc, sk_desc, q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty,
+                     b, h, kv_h, start_m, n_blocks)
     if PARTS == 1:
         gl.warp_specialize([
-            (_consumer, (q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk,
-                         qk_scale, s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 0, PARTS, CAUSAL, SCALED)),
+            (_consumer, (q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, Lq, Lk, qk_scale,
+                         s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 0, PARTS, CAUSAL, SCALED)),
             (_producer, producer_args),
         ], [1], [24])
     else:
         gl.warp_specialize([
-            (_consumer, (q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk,
-                         qk_scale, s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 0, PARTS, CAUSAL, SCALED)),
-            (_consumer, (q_smem, k_smem, v_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, sk_base, Lq, Lk,
-                         qk_scale, s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 1, PARTS, CAUSAL, SCALED)),
+            (_consumer, (q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, Lq, Lk, qk_scale,
+                         s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 0, PARTS, CAUSAL, SCALED)),
+            (_consumer, (q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty, o_ptr, sq_ptr, Lq, Lk, qk_scale,
+                         s_ob, s_oh, s_ol, s_sqb, s_sqh, b, h, start_m, n_blocks, 1, PARTS, CAUSAL, SCALED)),
             (_producer, producer_args),
         # 240: the most the second warpgroup can take, with the producer's 24, in 64K (multiples of 8).
         ], [num_warps, 1], [240, 24])
@@ -225,6 +243,17 @@ def _descriptor(t, block_rows: int) -> TensorDescriptor:
     block = [1, 1, block_rows, t.shape[-1]]
     layout = gl.NVMMASharedLayout.get_default_for(block, GL_DTYPES[t.dtype])
     return TensorDescriptor(t, list(t.shape), list(t.stride()), block, layout)
+
+
+def scale_descriptor(scale_k, block_n: int) -> TensorDescriptor:
+    """The key scales (batch, kv_heads, len_kv) as TMA reads them, block_n keys a load; copied to rows
+    padded to 16 bytes where their strides are not multiples of it. Keys past len_kv read as 0."""
+    if not tma_ready(scale_k):
+        B, Hkv, Lk = scale_k.shape
+        scale_k = scale_k.new_empty(B, Hkv, triton.cdiv(Lk, 4) * 4)[..., :Lk].copy_(scale_k)
+    # Unswizzled: one row of block_n floats, read back as one value for each column of the scores.
+    layout = gl.NVMMASharedLayout(swizzle_byte_width=0, element_bitwidth=32, rank=3)
+    return TensorDescriptor(scale_k, list(scale_k.shape), list(scale_k.stride()), [1, 1, block_n], layout)
 
 
 def tma_ready(*tensors) -> bool:
@@ -247,10 +276,11 @@ def gluon_attention(q, k, v, out, causal: bool, scale_q, scale_k, qk_scale: floa
     """As triton_attention_kernels.attention, for sm_90 with D in (64, 128) and TMA-ready q, k, v."""
     B, H, Lq, _ = q.shape
     scaled = scale_q is not None
-    sq, sk = (scale_q, scale_k) if scaled else (out, out)  # unused pointers when not scaled
+    sk_desc = scale_descriptor(scale_k, cfg.block_n) if scaled else None
+    sq = scale_q if scaled else out  # an unused pointer when not scaled
     _gluon_attn_kernel[(triton.cdiv(Lq, cfg.block_m) * B * H,)](
-        _descriptor(q, cfg.block_m), _descriptor(k, cfg.block_n), _descriptor(v, cfg.block_n),
-        out, sq, sk, Lq, k.shape[2], H, H // k.shape[1], qk_scale, *out.stride()[:3],
-        *(sq.stride()[:2] if scaled else (0, 0)), *(sk.stride()[:2] if scaled else (0, 0)),
+        _descriptor(q, cfg.block_m), _descriptor(k, cfg.block_n), _descriptor(v, cfg.block_n), sk_desc,
+        out, sq, Lq, k.shape[2], H, H // k.shape[1], qk_scale, *out.stride()[:3],
+        *(sq.stride()[:2] if scaled else (0, 0)),
         CAUSAL=causal, SCALED=scaled, **launch_options(cfg),
     )

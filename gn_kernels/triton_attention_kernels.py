@@ -15,6 +15,11 @@ from .heuristics import triton_attention as configs
 from .triton_gemm_kernels import _load_operand, _output_target
 
 LOG2E = 1.4426950408889634
+# The online softmax folds each row's scale into the subtraction of its maximum, which needs the
+# scale above zero: a zero scale_q (a query of zeros, whose scores are all zero) becomes the
+# smallest normal float, whose scores come out zero as they should; a negative or NaN one makes
+# its row NaN (triton_attention's docstring). Both kernels, Triton and Gluon, share it.
+FLT_MIN = tl.constexpr(1.1754943508222875e-38)
 
 
 @triton.jit
@@ -29,25 +34,18 @@ def _attn_step(acc, l_i, m_i, q, row_scale, k_base, v_base, sk_base, rm, start_n
     rows = tl.minimum(rn, Lk - 1) if MASKED else rn
     k = _load_operand(k_base + rows[:, None] * s_kl, kv_mask, UPCAST)
     qk = tl.dot(q, tl.trans(k), out_dtype=QK_ACC).to(tl.float32)
-    if SCALED:
-        s = qk * row_scale[:, None] * tl.load(sk_base + rows)[None, :]
-    else:
-        s = qk  # times row_scale below, folded into the subtraction of the maximum
+    s = qk * tl.load(sk_base + rows)[None, :] if SCALED else qk
     if MASKED:
         keep = rn[None, :] < Lk
         if CAUSAL:  # query i sees keys j <= i, as F.scaled_dot_product_attention(is_causal=True)
             keep = keep & (rn[None, :] <= rm[:, None])
         s = tl.where(keep, s, float("-inf"))
-    if SCALED:
-        m_new = tl.maximum(m_i, tl.max(s, 1))
-    else:  # row_scale is the positive 1/sqrt(D) in log2 units: max(s * c) = max(s) * c
-        m_new = tl.maximum(m_i, tl.max(s, 1) * row_scale)
+    # row_scale > 0 (see FLT_MIN), so max(s * c) = max(s) * c: the scale folds into the
+    # subtraction of the maximum, one FFMA per score.
+    m_new = tl.maximum(m_i, tl.max(s, 1) * row_scale)
     # A row that has seen no key yet keeps m = -inf; shift by 0 there so exp2 gives 0, not NaN.
     shift = tl.where(m_new == float("-inf"), 0.0, m_new)
-    if SCALED:
-        p = tl.math.exp2(s - shift[:, None])
-    else:
-        p = tl.math.exp2(s * row_scale[:, None] - shift[:, None])  # one FFMA per score
+    p = tl.math.exp2(s * row_scale[:, None] - shift[:, None])
     alpha = tl.math.exp2(m_i - shift)
     l_i = l_i * alpha + tl.sum(p, 1)
     v = _load_operand(v_base + rows[:, None] * s_vl, kv_mask, False)
@@ -82,7 +80,8 @@ def _attn_kernel(q_ptr, k_ptr, v_ptr, o_ptr, sq_ptr, sk_ptr, Lq, Lk, H, KV_GROUP
     # Scores in log2 units, so the online softmax runs on exp2.
     row_scale = tl.full((BLOCK_M,), qk_scale, tl.float32)
     if SCALED:
-        row_scale *= tl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=0.0)
+        sq = tl.load(sq_ptr + b * s_sqb + h * s_sqh + rm, mask=rm < Lq, other=1.0)
+        row_scale = tl.where(sq >= 0, tl.maximum(row_scale * sq, FLT_MIN), float("nan"))
     m_i = tl.full((BLOCK_M,), float("-inf"), tl.float32)
     l_i = tl.zeros((BLOCK_M,), tl.float32)
     acc = tl.zeros((BLOCK_M, BLOCK_D), tl.float32)

@@ -130,17 +130,22 @@ def _gluon_compile(kernel, descriptors: dict, constexprs: dict, typed: dict, num
 
 def _gluon_attention_build(spec: str) -> str:
     from gn_kernels.heuristics.triton_attention import AttnConfig
-    from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel, launch_options
+    from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel, launch_options, scale_descriptor
 
     s = json.loads(spec)
     cfg, qk = AttnConfig(*s["cfg"]), getattr(torch, s["qk"])
     q, v = torch.empty(1, 1, 256, 128, dtype=qk), torch.empty(1, 1, 256, 128, dtype=torch.bfloat16)
+    scaled = q.element_size() == 1
     descriptors = dict(q_desc=_descriptor(q, cfg.block_m), k_desc=_descriptor(q, cfg.block_n),
                        v_desc=_descriptor(v, cfg.block_n))
     options = launch_options(cfg)
     maxnreg = options.pop("maxnreg")
-    constexprs = options | dict(CAUSAL=s["causal"], SCALED=q.element_size() == 1)
-    typed = dict(o_ptr="*bf16", sq_ptr="*fp32", sk_ptr="*fp32", qk_scale="fp32")
+    constexprs = options | dict(CAUSAL=s["causal"], SCALED=scaled)
+    if scaled:
+        descriptors["sk_desc"] = scale_descriptor(torch.empty(1, 1, 256), cfg.block_n)
+    else:
+        constexprs["sk_desc"] = None
+    typed = dict(o_ptr="*bf16", sq_ptr="*fp32", qk_scale="fp32")
     compiled = _gluon_compile(kernel, descriptors, constexprs, typed, options["num_warps"], maxnreg=maxnreg)
     return json.dumps([_ptxas_report(compiled), _sass(compiled)])
 

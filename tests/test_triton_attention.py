@@ -62,6 +62,26 @@ def test_scaled_qk_attention_matches_reference(qk_dtype, causal, D):
     _assert_close(out, q, k, v, causal, acc, scale_q, scale_k)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_scaled_qk_attention_on_zero_negative_and_nan_query_scales(causal):
+    # The kernels fold scale_q into the exponent, which needs it >= 0 (see triton_attention): a zero
+    # scale gives a uniform row, which the float64 reference computes too; a negative or NaN one
+    # gives a row of NaN and leaves the other rows as they were, bit for bit.
+    torch.manual_seed(3)
+    x_q, x_k, v = _qkv(1, 2, 2, 20, 40, 64, torch.float32)
+    v = v.to(BF16)
+    (q, scale_q), (k, scale_k) = quantize_tokens(x_q, I8), quantize_tokens(x_k, I8)
+    scale_q[:, :, 3] = 0
+    out = triton_scaled_qk_attn(q, k, v, scale_q, scale_k, causal)
+    _assert_close(out, q, k, v, causal, INT32_ACC, scale_q, scale_k)
+    bad = scale_q.clone()
+    bad[:, 0, 5], bad[:, 1, 6] = -bad[:, 0, 5], float("nan")
+    out_bad = triton_scaled_qk_attn(q, k, v, bad, scale_k, causal)
+    assert out_bad[:, 0, 5].isnan().all() and out_bad[:, 1, 6].isnan().all()
+    out_bad[:, 0, 5], out_bad[:, 1, 6] = out[:, 0, 5], out[:, 1, 6]
+    assert torch.equal(out_bad, out)
+
+
 ON_SM90 = DEVICE == "cuda" and torch.cuda.get_device_capability() == (9, 0)
 
 
@@ -73,8 +93,8 @@ ON_SM90 = DEVICE == "cuda" and torch.cuda.get_device_capability() == (9, 0)
 def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
     # 1000 keys: sixteen blocks of 64 through the three stages of the Gluon kernel's ring, the last
     # one partial; 300 queries: a partial query block. GQA, two query heads to a K/V head. "gluon"
-    # runs the Gluon kernel whatever the heuristics pick (they keep 8-bit q and k off it), with two
-    # warpgroups sharing the ring; then one warpgroup, and two with blocks of 128 keys.
+    # runs the Gluon kernel with HOPPER's configuration (two warpgroups sharing the ring), as "picked"
+    # does on sm_90; then one warpgroup, and two with blocks of 128 keys.
     if kernel != "picked" and not ON_SM90:
         pytest.skip("the Gluon kernel is built for sm_90")
     torch.manual_seed(D)
@@ -175,6 +195,15 @@ def test_gluon_kernel_keeps_its_wgmmas_asynchronous_and_its_registers_on_sm90a(q
     assert "0 bytes spill stores" in report, report
 
 
+def _between_the_waits(qk: str, causal: bool) -> list[str]:
+    """The Gluon kernel's SASS (HOPPER, sm_90a) from the loop's wait for block j's QKᵀ (DEPBAR.LE 1,
+    block j-1's P·V still in flight) to the next WGMMA wait, both included."""
+    sass = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)[1].splitlines()
+    first = next(i for i, op in enumerate(sass) if op.startswith("WARPGROUP.DEPBAR.LE gsb0, 0x1"))
+    second = next(i for i in range(first + 1, len(sass)) if sass[i].startswith("WARPGROUP.DEPBAR"))
+    return sass[first:second + 1]
+
+
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("qk", ["bfloat16", "int8"])
 def test_gluon_kernel_runs_the_softmax_before_waiting_for_the_previous_pv_on_sm90a(qk, causal):
@@ -184,8 +213,19 @@ def test_gluon_kernel_runs_the_softmax_before_waiting_for_the_previous_pv_on_sm9
     # it landed before them and the softmax no longer overlapped the P·V (1.026x slower non-causal
     # on an H200: benchmarks/results/h200_attn_softmax_before_wait.md). Each of a warpgroup's 128
     # threads holds 64 x BLOCK_N / 128 scores of a block, and must exponentiate them all in between.
-    sass = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)[1].splitlines()
-    first = next(i for i, op in enumerate(sass) if op.startswith("WARPGROUP.DEPBAR.LE gsb0, 0x1"))
-    second = next(i for i in range(first + 1, len(sass)) if sass[i].startswith("WARPGROUP.DEPBAR"))
-    exponentials = sum(op.startswith("MUFU.EX2") for op in sass[first:second])
-    assert exponentials >= 64 * configs.HOPPER.block_n // 128, sass[first:second + 1]
+    between = _between_the_waits(qk, causal)
+    exponentials = sum(op.startswith("MUFU.EX2") for op in between)
+    assert exponentials >= 64 * configs.HOPPER.block_n // 128, between
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("qk", ["int8", "float8_e4m3fn"])
+def test_gluon_kernel_reads_the_key_scales_from_its_ring_on_sm90a(qk, causal):
+    # The keys' scales come with their keys through TMA (a 3-D load, scale_k being (batch, kv_heads,
+    # len_kv)) and are read from shared memory. Loaded by the computing warps from global memory,
+    # 16 loads a thread a block, between the QKᵀ wait and the P·V wait, int8 ran at 470-474 TFLOPS
+    # non-causal against 514-521 (benchmarks/results/h200_attn_gluon_key_scales.md).
+    between = _between_the_waits(qk, causal)
+    assert not [op for op in between if op.startswith("LDG")], between
+    sass = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)[1]
+    assert "UTMALDG.3D" in sass, "no 3-D TMA load of the key scales"

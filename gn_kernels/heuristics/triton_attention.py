@@ -43,6 +43,10 @@ INTERPRETER = AttnConfig(16, 16, 4, 1)
 # Int8 and FP8 q and k on it reached 433-473 non-causal, below QUANTIZED's 518-526. With the softmax
 # beside the previous P·V (h200_attn_turns_after_softmax_fix.md): 3 stages 606-619 non-causal and
 # 492-495 causal, 4 stages 607-619 and 500-501, in one run; 8-bit q and k 474-480, still below QUANTIZED.
+# With the keys' scales loaded by TMA and the row's folded into the exponent (2026-12-04,
+# h200_attn_gluon_key_scales.md), 8-bit q and k take it too: int8 558-562 non-causal and 482-484
+# causal, FP8 569-573 and 491-492, against QUANTIZED's 496-505 and 447-453 (int8), 516-521 and
+# 464-466 (FP8) in the same run; 4 stages 553-580 and 490-494.
 HOPPER = AttnConfig(128, 64, 8, 3, gluon=True)
 
 
@@ -50,6 +54,6 @@ def pick(quantized_qk: bool, interpreting: bool, hopper: bool = False) -> AttnCo
     """hopper: the inputs fit the Gluon kernel (triton_attention_kernels._gluon_fits)."""
     if interpreting:
         return INTERPRETER
-    if quantized_qk:
-        return QUANTIZED
-    return HOPPER if hopper else SIXTEEN_BIT
+    if hopper:
+        return HOPPER
+    return QUANTIZED if quantized_qk else SIXTEEN_BIT
