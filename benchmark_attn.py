@@ -43,8 +43,9 @@ SWEEP = [AttnConfig(*c) for c in [(128, 64, 8, 2), (128, 64, 8, 3), (128, 64, 8,
                                    (128, 128, 8, 3), (64, 64, 4, 3), (64, 64, 4, 4), (64, 128, 4, 3), (128, 32, 4, 4),
                                    (64, 32, 4, 3), (64, 32, 4, 4)]] + [
     # The Gluon kernel (sm_90): 64x64 on one warpgroup with 3 stages takes 112 KB, two programs an
-    # SM; 128 rows take two warpgroups and one program an SM; 128x128 with 8 warps spills.
-    AttnConfig(*c, gluon=True) for c in [(128, 64, 8, 3), (128, 64, 8, 4), (64, 64, 4, 3), (128, 128, 8, 2)]]
+    # SM; 128 rows take two warpgroups and one program an SM; bfloat16 128x128 fits 3 stages, not 4.
+    AttnConfig(*c, gluon=True)
+    for c in [(128, 64, 8, 3), (64, 64, 4, 3), (128, 128, 8, 2), (128, 128, 8, 3), (128, 128, 8, 4)]]
 
 
 def kernels(sweep: bool = False) -> dict:

@@ -18,6 +18,11 @@ descriptor over scale_k, zero past len_kv) rather than 16 masked global loads a 
 and the row's scale joins 1/sqrt(D) in the exponent's FFMA: int8 went from 470-474 TFLOPS
 non-causal (415-418 causal) to 558-562 (482-484), FP8 from 476-482 (421-424) to 569-573 (491-492)
 on an H200 (benchmarks/results/h200_attn_gluon_key_scales.md).
+
+Blocks of 128 keys (q read from shared memory, the key scales read after the QKᵀ wait, so that
+neither spills) took bfloat16 from 615 TFLOPS non-causal (510 causal) to 684-686 (549-551), int8
+from 563-565 (480-483) to 613-639 (521-537) and FP8 from 574-576 (491-494) to 572-602 (521-531),
+688-696 with four stages, on an H200 (benchmarks/results/h200_attn_gluon_128_keys.md).
 """
 
 from __future__ import annotations
@@ -50,16 +55,17 @@ def _pv(p, v_smem, v_bar, block, acc, STAGES: gl.constexpr, p_layout: gl.constex
 def _scores(q, k_smem, sk_smem, k_bar, block, STAGES: gl.constexpr, s_layout: gl.constexpr, ACC: gl.constexpr,
             SCALED: gl.constexpr):
     """Issues block `block`'s QKᵀ WGMMA once its keys have landed; returns the token to wait on and,
-    if SCALED, the keys' scales (else 1)."""
+    if SCALED, the keys' scales in shared memory (else 1)."""
     stage = block % STAGES
     mbarrier.wait(k_bar.index(stage), (block // STAGES) & 1)
     BLOCK_N: gl.constexpr = k_smem.shape[3]
     k = k_smem.index(stage).reshape([BLOCK_N, k_smem.shape[4]]).permute((1, 0))
-    zero = gl.zeros([q.shape[0], BLOCK_N], ACC, s_layout)
+    ROWS: gl.constexpr = q.shape[0]
+    zero = gl.zeros([ROWS, BLOCK_N], ACC, s_layout)
     token = warpgroup_mma(q, k, zero, use_acc=False, is_async=True)
     sk = 1.0
     if SCALED:
-        sk = sk_smem.index(stage).reshape([BLOCK_N]).load(gl.SliceLayout(0, s_layout))
+        sk = sk_smem.index(stage).reshape([BLOCK_N])
     return token, sk
 
 
@@ -84,7 +90,8 @@ def _softmax(qk, m_i, l_i, row_scale, sk, block, whole_blocks, rm, Lk,
     rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
     s = qk.to(gl.float32)
     if SCALED:
-        s = s * sk[None, :]
+        # Read after the wait: held across it, a thread's 32 scales of a 128-key block spilled.
+        s = s * sk.load(gl.SliceLayout(0, s_layout))[None, :]
     # _online is called in each branch rather than after them: ptxas moves the wait for the P·V
     # WGMMA issued before this call to the top of the basic block that follows, so the block after
     # an if would hold the exponentials and the wait would come first (SASS, triton 3.6).
@@ -157,10 +164,12 @@ def _consumer(q_smem, k_smem, v_smem, sk_smem, q_bar, k_bar, v_bar, empty, o_ptr
     acc = gl.zeros([ROWS, D], gl.float32, o_layout)
 
     mbarrier.wait(q_bar, 0)
-    # q from registers: a 64-row WGMMA with N = 64 that reads both operands from shared memory
-    # needs about as many cycles of its bandwidth (128 bytes a clock) as of tensor-core time.
-    q = q_smem.reshape([BLOCK_M, D]).slice(PART * ROWS, ROWS).load(
-        gl.DotOperandLayout(operand_index=0, parent=s_layout, k_width=32 // QK_BITS))
+    # q from registers for 64-key blocks: a 64-row WGMMA with N = 64 that reads both operands from
+    # shared memory needs about as many cycles of its bandwidth (128 bytes a clock) as of tensor-core
+    # time. With 128-key blocks that ratio halves, and the registers q would take made them spill.
+    q = q_smem.reshape([BLOCK_M, D]).slice(PART * ROWS, ROWS)
+    if BLOCK_N < 128:
+        q = q.load(gl.DotOperandLayout(operand_index=0, parent=s_layout, k_width=32 // QK_BITS))
     qk, sk = _scores(q, k_smem, sk_smem, k_bar, 0, STAGES, s_layout, ACC, SCALED)
     qk = warpgroup_mma_wait(0, deps=[qk])
     p, m_i, l_i, alpha = _softmax(qk, m_i, l_i, row_scale, sk, 0, whole, rm, Lk, BLOCK_N, s_layout,

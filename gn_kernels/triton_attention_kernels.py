@@ -122,7 +122,7 @@ def attention(q, k, v, out, causal: bool, scale_q=None, scale_k=None, cfg: confi
     B, H, Lq, D = q.shape
     Hkv, Lk = k.shape[1], k.shape[2]
     interpreting = triton_interpreting()
-    cfg = cfg or configs.pick(scale_q is not None, interpreting, not interpreting and _gluon_fits(q, k, v))
+    cfg = cfg or configs.pick(scale_q is not None, interpreting, not interpreting and _gluon_fits(q, k, v), causal)
     if cfg.gluon:
         from .triton_attention_hopper import gluon_attention
 

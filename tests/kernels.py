@@ -110,7 +110,7 @@ def _sass(compiled) -> str:
         run = subprocess.run([triton.knobs.nvidia.cuobjdump.path, "-sass", str(cubin)], capture_output=True,
                              text=True, check=True)
     return "\n".join(line.split(";")[0].split("*/", 1)[1].strip() for line in run.stdout.splitlines()
-                     if re.match(r"\s*/\*[0-9a-f]{4}\*/", line))
+                     if re.match(r"\s*/\*[0-9a-f]{4,}\*/", line))  # offsets past 0xfff0 take five digits
 
 
 def _gluon_compile(kernel, descriptors: dict, constexprs: dict, typed: dict, num_warps: int, **options):

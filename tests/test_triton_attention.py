@@ -89,12 +89,13 @@ ON_SM90 = DEVICE == "cuda" and torch.cuda.get_device_capability() == (9, 0)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("qk_dtype", [BF16, I8, E4M3])
 @pytest.mark.parametrize("D", [64, 128])
-@pytest.mark.parametrize("kernel", ["picked", "gluon", "gluon_one_warpgroup", "gluon_128_keys"])
+@pytest.mark.parametrize("kernel", ["picked", "gluon", "gluon_one_warpgroup", "gluon_64_keys"])
 def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
-    # 1000 keys: sixteen blocks of 64 through the three stages of the Gluon kernel's ring, the last
-    # one partial; 300 queries: a partial query block. GQA, two query heads to a K/V head. "gluon"
-    # runs the Gluon kernel with HOPPER's configuration (two warpgroups sharing the ring), as "picked"
-    # does on sm_90; then one warpgroup, and two with blocks of 128 keys.
+    # 1000 keys: eight blocks of 128 through the stages of the Gluon kernel's ring, the last one
+    # partial; 300 queries: a partial query block. GQA, two query heads to a K/V head. "picked" runs
+    # what the heuristics choose (on sm_90 the Gluon kernel, four stages for 8-bit q and k non-causal),
+    # "gluon" HOPPER's three stages (two warpgroups sharing the ring, q read from shared memory); then
+    # one warpgroup, and two with blocks of 64 keys (q in registers, both at 64 keys).
     if kernel != "picked" and not ON_SM90:
         pytest.skip("the Gluon kernel is built for sm_90")
     torch.manual_seed(D)
@@ -108,7 +109,7 @@ def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
         scales = dict(scale_q=scale_q, scale_k=scale_k)
     out = torch.empty(q.shape, dtype=BF16, device=DEVICE)
     cfg = {"picked": None, "gluon": configs.HOPPER, "gluon_one_warpgroup": configs.AttnConfig(64, 64, 4, 3, gluon=True),
-           "gluon_128_keys": configs.AttnConfig(128, 128, 8, 2, gluon=True)}[kernel]
+           "gluon_64_keys": configs.AttnConfig(128, 64, 8, 3, gluon=True)}[kernel]
     attention(q, k, v, out, causal, scales.get("scale_q"), scales.get("scale_k"), cfg=cfg)
     acc = {BF16: FP32_ACC, I8: INT32_ACC, E4M3: HOPPER_FP8_FAST}[qk_dtype]
     _assert_close(out, q, k, v, causal, acc, *scales.values())
@@ -189,16 +190,20 @@ def test_gluon_kernel_keeps_its_wgmmas_asynchronous_and_its_registers_on_sm90a(q
     # Issuing block j+1's QKᵀ before block j's softmax, with block j's P·V in flight across the loop's
     # back edge, made ptxas serialize every WGMMA (C7514) when the loop rescaled the output; and a
     # spill would put local-memory traffic in the inner loop. Head dim 128, as the heuristics launch it.
-    report, _ = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)
+    report, _ = gluon_attention_sm90a_build(qk, causal, _picked_on_sm90(qk, causal))
     assert "Used" in report and "registers" in report, report  # ptxas compiled the kernel
     assert "Potential Performance Loss" not in report, report
     assert "0 bytes spill stores" in report, report
 
 
+def _picked_on_sm90(qk: str, causal: bool) -> configs.AttnConfig:
+    return configs.pick(qk != "bfloat16", interpreting=False, hopper=True, causal=causal)
+
+
 def _between_the_waits(qk: str, causal: bool) -> list[str]:
-    """The Gluon kernel's SASS (HOPPER, sm_90a) from the loop's wait for block j's QKᵀ (DEPBAR.LE 1,
+    """The Gluon kernel's SASS (as picked on sm_90a) from the loop's wait for block j's QKᵀ (DEPBAR.LE 1,
     block j-1's P·V still in flight) to the next WGMMA wait, both included."""
-    sass = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)[1].splitlines()
+    sass = gluon_attention_sm90a_build(qk, causal, _picked_on_sm90(qk, causal))[1].splitlines()
     first = next(i for i, op in enumerate(sass) if op.startswith("WARPGROUP.DEPBAR.LE gsb0, 0x1"))
     second = next(i for i in range(first + 1, len(sass)) if sass[i].startswith("WARPGROUP.DEPBAR"))
     return sass[first:second + 1]
@@ -215,7 +220,7 @@ def test_gluon_kernel_runs_the_softmax_before_waiting_for_the_previous_pv_on_sm9
     # threads holds 64 x BLOCK_N / 128 scores of a block, and must exponentiate them all in between.
     between = _between_the_waits(qk, causal)
     exponentials = sum(op.startswith("MUFU.EX2") for op in between)
-    assert exponentials >= 64 * configs.HOPPER.block_n // 128, between
+    assert exponentials >= 64 * _picked_on_sm90(qk, causal).block_n // 128, between
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -227,5 +232,5 @@ def test_gluon_kernel_reads_the_key_scales_from_its_ring_on_sm90a(qk, causal):
     # non-causal against 514-521 (benchmarks/results/h200_attn_gluon_key_scales.md).
     between = _between_the_waits(qk, causal)
     assert not [op for op in between if op.startswith("LDG")], between
-    sass = gluon_attention_sm90a_build(qk, causal, configs.HOPPER)[1]
+    sass = gluon_attention_sm90a_build(qk, causal, _picked_on_sm90(qk, causal))[1]
     assert "UTMALDG.3D" in sass, "no 3-D TMA load of the key scales"

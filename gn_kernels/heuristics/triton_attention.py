@@ -47,13 +47,23 @@ INTERPRETER = AttnConfig(16, 16, 4, 1)
 # h200_attn_gluon_key_scales.md), 8-bit q and k take it too: int8 558-562 non-causal and 482-484
 # causal, FP8 569-573 and 491-492, against QUANTIZED's 496-505 and 447-453 (int8), 516-521 and
 # 464-466 (FP8) in the same run; 4 stages 553-580 and 490-494.
-HOPPER = AttnConfig(128, 64, 8, 3, gluon=True)
+# With blocks of 128 keys, q read from shared memory (2026-12-04, h200_attn_gluon_128_keys.md, B4 H8
+# 4096x8192 D128): bfloat16 684-686 non-causal and 549-551 causal against 615 and 507-510 at 128x64
+# in the same runs; int8 613-639 and 521-537 against 563-565 and 480-483; FP8 572-602 and 521-531
+# against 574-576 and 491-494. Two stages: 429-468 and 389-415. At head dim 64, 128x128 with 3 stages
+# against 128x64: bfloat16 456 against 385 non-causal, int8 395 against 334, FP8 368 against 352.
+# bfloat16 does not fit four stages in shared memory.
+HOPPER = AttnConfig(128, 128, 8, 3, gluon=True)
+# Four stages, 8-bit q and k, non-causal: FP8 688-696 against 572-602 for HOPPER in the same runs,
+# int8 626-641 against 613-639; causal they lost (FP8 515-520 against 521-531, int8 517-522 against
+# 521-537), so causal 8-bit q and k keep HOPPER.
+HOPPER_8BIT = AttnConfig(128, 128, 8, 4, gluon=True)
 
 
-def pick(quantized_qk: bool, interpreting: bool, hopper: bool = False) -> AttnConfig:
+def pick(quantized_qk: bool, interpreting: bool, hopper: bool = False, causal: bool = False) -> AttnConfig:
     """hopper: the inputs fit the Gluon kernel (triton_attention_kernels._gluon_fits)."""
     if interpreting:
         return INTERPRETER
     if hopper:
-        return HOPPER
+        return HOPPER_8BIT if quantized_qk and not causal else HOPPER
     return QUANTIZED if quantized_qk else SIXTEEN_BIT
