@@ -95,7 +95,7 @@ def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
     # partial; 300 queries: a partial query block. GQA, two query heads to a K/V head. "picked" runs
     # what the heuristics choose (on sm_90 the Gluon kernel, four stages for 8-bit q and k non-causal),
     # "gluon" HOPPER's three stages (two warpgroups sharing the ring, q read from shared memory); then
-    # one warpgroup, and two with blocks of 64 keys (q in registers, both at 64 keys).
+    # one warpgroup, and two with blocks of 64 keys (q in registers in both).
     if kernel != "picked" and not ON_SM90:
         pytest.skip("the Gluon kernel is built for sm_90")
     torch.manual_seed(D)
