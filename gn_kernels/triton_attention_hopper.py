@@ -84,11 +84,24 @@ def _online(s, m_i, l_i, row_scale):
 
 
 @gluon.jit
+def _exact_float(qk):
+    """The scores as float32, exactly. int32 ones (int8 q and k) through the float whose bits are
+    0x4B400000 + x, 1.5 * 2^23 + x for |x| <= 2^22 (|q·k| <= 128 * 128 * 128 = 2^21 at D = 128):
+    an integer add and a float subtract a score, rather than I2F, the conversion instruction.
+    The kernel's I2F went from 263 to 7 and int8, at 128x128 blocks and 4 stages, from 641 to
+    644-647 TFLOPS non-causal and 524 to 529-530 causal on an H200
+    (benchmarks/results/h200_attn_int8_exponent_trick.md)."""
+    if qk.dtype == gl.int32:
+        return (qk + 0x4B400000).to(gl.float32, bitcast=True) - 12582912.0
+    return qk.to(gl.float32)
+
+
+@gluon.jit
 def _softmax(qk, m_i, l_i, row_scale, sk, block, whole_blocks, rm, Lk,
              BLOCK_N: gl.constexpr, s_layout: gl.constexpr, CAUSAL: gl.constexpr, SCALED: gl.constexpr):
     """_online on block `block`'s scores, with the keys a query must not see masked out."""
     rn = block * BLOCK_N + gl.arange(0, BLOCK_N, layout=gl.SliceLayout(0, s_layout))
-    s = qk.to(gl.float32)
+    s = _exact_float(qk)
     if SCALED:
         # Read after the wait: held across it, a thread's 32 scales of a 128-key block spilled.
         s = s * sk.load(gl.SliceLayout(0, s_layout))[None, :]
