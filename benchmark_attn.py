@@ -21,7 +21,7 @@ from tabulate import tabulate
 
 import gn_kernels
 from gn_kernels.bench.report import write_pair
-from gn_kernels.bench.runner import environment, time_us
+from gn_kernels.bench.runner import clock_and_power, environment, time_us
 from gn_kernels.heuristics.triton_attention import AttnConfig
 from gn_kernels.testing import (FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, MMA_SYNC_FP8_PER_BLOCK, check_attention,
                                 quantize_tokens)
@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--sweep", action="store_true",
                         help="also time triton_attn and the int8 triton_scaled_qk_attn at each configuration of SWEEP")
+    parser.add_argument("--clocks", action="store_true",
+                        help="also report the SM clock and board power while each kernel runs back to back")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("benchmark_attn.py needs a CUDA GPU", file=sys.stderr)
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             row["us"] = time_us(run)
             row["tflops"] = flops(B, H, Lq, Lk, D, causal) / (row["us"] * 1e-6) / 1e12
+            if args.clocks:
+                row["sm_mhz"], row["watts"] = clock_and_power(run)
     for causal in (False, True):
         timed = [r for r in rows if r["causal"] == causal and r["peer"] and r["tflops"]]
         best = max(timed, key=lambda r: r["tflops"], default=None)
@@ -151,9 +155,12 @@ def main(argv: list[str] | None = None) -> int:
             if r["causal"] == causal and r["tflops"] and best:
                 r["vs_best_peer"] = r["tflops"] / best["tflops"]
     env = environment(device)
+    measured = ("sm_mhz", "watts") if args.clocks else ()
     table = tabulate([[r["kernel"], r["causal"], r["us"] and f"{r['us']:.0f}", r["tflops"] and f"{r['tflops']:.0f}",
-                       f"{r['vs_best_peer']:.3f}" if "vs_best_peer" in r else "", r["note"]] for r in rows],
-                     headers=["kernel", "causal", "µs", "TFLOPS", "× faster SDPA backend", "note"], tablefmt="github")
+                       f"{r['vs_best_peer']:.3f}" if "vs_best_peer" in r else ""]
+                      + [f"{r[c]:.0f}" if c in r else "" for c in measured] + [r["note"]] for r in rows],
+                     headers=["kernel", "causal", "µs", "TFLOPS", "× faster SDPA backend",
+                              *(["SM MHz", "W"] if args.clocks else []), "note"], tablefmt="github")
     text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
             f"batch {B}, heads {H}, len_q {Lq}, len_kv {Lk}, head dim {D}; bfloat16 v and output; GPU time from "
             f"CUDA-graph replay, L2 flushed before each call, median.\n\n{table}")

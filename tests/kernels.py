@@ -130,7 +130,8 @@ def _gluon_compile(kernel, descriptors: dict, constexprs: dict, typed: dict, num
 
 def _gluon_attention_build(spec: str) -> str:
     from gn_kernels.heuristics.triton_attention import AttnConfig
-    from gn_kernels.triton_attention_hopper import _descriptor, _gluon_attn_kernel as kernel, launch_options, scale_descriptor
+    from gn_kernels.triton_attention_hopper import _descriptor, launch_options, scale_descriptor
+    from gn_kernels.triton_attention_hopper import _gluon_attn_kernel as kernel
 
     s = json.loads(spec)
     cfg, qk = AttnConfig(*s["cfg"]), getattr(torch, s["qk"])

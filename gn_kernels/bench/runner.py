@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import statistics
 import sys
+import threading
+import time
 from dataclasses import dataclass
 
 import torch
@@ -133,6 +135,33 @@ def sweep(cases: list[Case], shapes: list[tuple[int, int, int]], device: torch.d
         results.append(measure(case, M, N, K, device))
         torch.cuda.empty_cache()
     return results
+
+
+def clock_and_power(fn, seconds: float = 3.0, interval: float = 0.01) -> tuple[float, float]:
+    """Median SM clock (MHz) and board power (W), read through NVML (torch.cuda.clock_rate and
+    power_draw) every `interval` seconds while fn runs back to back for `seconds`, the first quarter
+    of the samples (the clock settling) left out. Two kernels that time apart at one instruction
+    count can differ in how much power they draw, and a GPU at its power limit lowers its clock."""
+    samples, done = [], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            samples.append((torch.cuda.clock_rate(), torch.cuda.power_draw() / 1e3))
+            time.sleep(interval)
+
+    fn()
+    torch.cuda.synchronize()
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for _ in range(4):  # queued ahead, so that the GPU does not idle between calls
+            fn()
+        torch.cuda.synchronize()
+    done.set()
+    sampler.join()
+    kept = samples[len(samples) // 4:]
+    return statistics.median(c for c, _ in kept), statistics.median(w for _, w in kept)
 
 
 def environment(device: torch.device) -> dict:
