@@ -155,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
             if r["causal"] == causal and r["tflops"] and best:
                 r["vs_best_peer"] = r["tflops"] / best["tflops"]
     env = environment(device)
-    measured = ("sm_mhz", "watts") if args.clocks else ()
+    measured = {"sm_mhz": "SM MHz", "watts": "W"} if args.clocks else {}
     table = tabulate([[r["kernel"], r["causal"], r["us"] and f"{r['us']:.0f}", r["tflops"] and f"{r['tflops']:.0f}",
                        f"{r['vs_best_peer']:.3f}" if "vs_best_peer" in r else ""]
                       + [f"{r[c]:.0f}" if c in r else "" for c in measured] + [r["note"]] for r in rows],
                      headers=["kernel", "causal", "µs", "TFLOPS", "× faster SDPA backend",
-                              *(["SM MHz", "W"] if args.clocks else []), "note"], tablefmt="github")
+                              *measured.values(), "note"], tablefmt="github")
     text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
             f"batch {B}, heads {H}, len_q {Lq}, len_kv {Lk}, head dim {D}; bfloat16 v and output; GPU time from "
             f"CUDA-graph replay, L2 flushed before each call, median.\n\n{table}")
