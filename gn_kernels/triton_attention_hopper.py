@@ -86,7 +86,10 @@ def _exact_float(qk):
     an integer add and a float subtract a score, rather than I2F, the conversion instruction.
     The kernel's I2F went from 263 to 7 and int8, at 128x128 blocks and 4 stages, from 641 to
     644-647 TFLOPS non-causal and 524 to 529-530 causal on an H200
-    (benchmarks/results/h200_attn_int8_exponent_trick.md)."""
+    (benchmarks/results/h200_attn_int8_exponent_trick.md). Folding the subtraction into the key
+    scale's multiply (one FFMA, inexact by 0.75 s_k) ran 8% slower non-causal on an H100, and starting
+    the WGMMA's accumulator at 0x4B400000 gained 0.5-1.3%, within noise
+    (h100_sxm_attn_int8_score_fold.md)."""
     if qk.dtype == gl.int32:
         return (qk + 0x4B400000).to(gl.float32, bitcast=True) - 12582912.0
     return qk.to(gl.float32)
