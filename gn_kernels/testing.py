@@ -33,7 +33,10 @@ UNIT_ROUNDOFF = {
 }
 # Hopper's FP8 tensor cores keep about 14 significant bits when they add a
 # WGMMA step's products into the accumulator (DeepSeek-V3 technical report,
-# section 3.3.2, measured on H800): a relative error of 2**-13 per step.
+# section 3.3.2, measured on H800): a relative error of 2**-13 per step. That holds for products
+# of the running sum's order, as random test data gives: the cut is per product (an accumulator of
+# 2**14 takes nothing more from products of 1, benchmarks/results/h100_sxm_wgmma_probe.md), so
+# products far below the sum can lose up to 32 * 2**-13 of it a 32-deep step.
 HOPPER_FP8_STEP_ROUNDOFF = 2.0**-13
 FP8_WGMMA_K = 32  # K consumed by one FP8 WGMMA instruction
 EPILOGUE_ROUNDOFF = 3 * 2.0**-24
