@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from tabulate import tabulate
 
 import gn_kernels
-from gn_kernels.bench.report import write_pair
+from gn_kernels.bench.report import environment_line, write_pair
 from gn_kernels.bench.runner import clock_and_power, environment, time_us
 from gn_kernels.heuristics.triton_attention import AttnConfig
 from gn_kernels.testing import (FP32_ACC, HOPPER_FP8_FAST, INT32_ACC, MMA_SYNC_FP8_PER_BLOCK, check_attention,
@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                       + [f"{r[c]:.0f}" if c in r else "" for c in measured] + [r["note"]] for r in rows],
                      headers=["kernel", "causal", "µs", "TFLOPS", "× faster SDPA backend",
                               *measured.values(), "note"], tablefmt="github")
-    text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"batch {B}, heads {H}, len_q {Lq}, len_kv {Lk}, head dim {D}; bfloat16 v and output; GPU time from "
+    text = (environment_line(env) + " "
+            + f"batch {B}, heads {H}, len_q {Lq}, len_kv {Lk}, head dim {D}; bfloat16 v and output; GPU time from "
             f"CUDA-graph replay, L2 flushed before each call, median.\n\n{table}")
     print(text)
     if args.json:

@@ -22,7 +22,7 @@ from tabulate import tabulate
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gn_kernels.bench.report import write_pair  # noqa: E402
+from gn_kernels.bench.report import environment_line, write_pair  # noqa: E402
 from gn_kernels.bench.runner import environment  # noqa: E402
 from gn_kernels.nn import RECIPES, convert_linears  # noqa: E402
 
@@ -96,8 +96,8 @@ def main(argv=None) -> int:
         headers=["recipe", "rel. difference vs bf16", "forward ms", "× bf16", "fwd+bwd ms", "× bf16",
                  "inference forward ms", "× bf16"],
         tablefmt="github")
-    text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"SwiGLU MLP {args.dim} -> {args.hidden} -> {args.dim}, {args.tokens} tokens, bfloat16 activations; "
+    text = (environment_line(env) + " "
+            + f"SwiGLU MLP {args.dim} -> {args.hidden} -> {args.dim}, {args.tokens} tokens, bfloat16 activations; "
             "forward and fwd+bwd with training-mode layers (weights quantized at every call); inference forward "
             "with weights quantized once.\n\n" + table)
     print(text)

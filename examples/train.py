@@ -21,7 +21,7 @@ from tabulate import tabulate
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gn_kernels.bench.report import write_pair  # noqa: E402
+from gn_kernels.bench.report import environment_line, write_pair  # noqa: E402
 from gn_kernels.bench.runner import environment  # noqa: E402
 from gn_kernels.nn import RECIPES, convert_linears  # noqa: E402
 
@@ -113,8 +113,8 @@ def main(argv=None) -> int:
             for r in runs]
     mean_curves = {r: [sum(step) / len(step) for step in zip(*curves)] for r, curves in runs.items()}
     env = environment(torch.device("cuda"))
-    text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"examples/train.py: 4-layer GPT, width 512, {args.steps} steps of {args.batch}x{args.context} tokens of "
+    text = (environment_line(env) + " "
+            + f"examples/train.py: 4-layer GPT, width 512, {args.steps} steps of {args.batch}x{args.context} tokens of "
             "generated additions; bfloat16 autocast; the blocks' linear layers converted per recipe; "
             f"{args.seeds} seeds (initial weights and batch order), the same for every recipe.\n\n"
             + tabulate([[r["recipe"], f"{r['first_loss']:.4f}", f"{r['last10_loss']:.4f}",

@@ -21,7 +21,7 @@ from triton.experimental.gluon.language.nvidia.hopper import mbarrier, tma, warp
 from triton.experimental.gluon.nvidia.hopper import TensorDescriptor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gn_kernels.bench.report import write_pair  # noqa: E402
+from gn_kernels.bench.report import environment_line, write_pair  # noqa: E402
 from gn_kernels.bench.runner import environment  # noqa: E402
 from gn_kernels.triton_attention_hopper import GL_DTYPES  # noqa: E402
 
@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                       for r in rows],
                      headers=["operands", "step", "wait", "programs", "ns a step", "TFLOPS", "first output"],
                      tablefmt="github")
-    text = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"{ITERS} chained WGMMA steps a program, one launch timed by CUDA events after a warm-up.\n\n{table}")
+    text = (environment_line(env) + " "
+            + f"{ITERS} chained WGMMA steps a program, one launch timed by CUDA events after a warm-up.\n\n{table}")
     print(text)
     if args.json:
         write_pair(args.json, env, rows, text)

@@ -78,6 +78,12 @@ def gluon_tilewise_sm90a_report(dtype: str, out: str, bias: bool, cfg) -> str:
     return _in_child("_gluon_tilewise_report", dict(dtype=dtype, out=out, bias=bias, cfg=list(cfg)))
 
 
+def probe_wgmma_sm90a_sass(dtype: str, wait_each: bool) -> list[str]:
+    """The SASS of scripts/probe_wgmma.py's kernel compiled for sm_90a with operands of the torch
+    dtype named, one instruction a line."""
+    return _in_child("_probe_wgmma_sass", dict(dtype=dtype, wait_each=wait_each)).splitlines()
+
+
 def _in_child(function: str, spec: dict) -> str:
     """Runs ``function(json spec)`` of this module in a child process, without TRITON_INTERPRET: under
     it, as in CI, this process holds interpreted kernels."""
@@ -149,6 +155,21 @@ def _gluon_attention_build(spec: str) -> str:
     typed = dict(o_ptr="*bf16", sq_ptr="*fp32", qk_scale="fp32")
     compiled = _gluon_compile(kernel, descriptors, constexprs, typed, options["num_warps"], maxnreg=maxnreg)
     return json.dumps([_ptxas_report(compiled), _sass(compiled)])
+
+
+def _probe_wgmma_sass(spec: str) -> str:
+    from triton.experimental.gluon import language as gl
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
+    from probe_wgmma import _chain, _descriptor
+
+    s = json.loads(spec)
+    dtype = getattr(torch, s["dtype"])
+    K = 16384 // 128 // dtype.itemsize
+    descriptors = dict(a_desc=_descriptor(torch.empty(64, K, dtype=dtype)),
+                       b_desc=_descriptor(torch.empty(128, K, dtype=dtype)))
+    constexprs = dict(ACC=gl.int32 if dtype == torch.int8 else gl.float32, WAIT_EACH=s["wait_each"])
+    return _sass(_gluon_compile(_chain, descriptors, constexprs, {"out_ptr": "*fp32"}, 4))
 
 
 def _gluon_tilewise_report(spec: str) -> str:

@@ -135,9 +135,14 @@ def decode_bandwidth_table(results: list[Result], copy: float) -> str:
                                               tablefmt="github", disable_numparse=True))
 
 
+def environment_line(env: dict) -> str:
+    """What a results file names first: the GPU, the versions that ran, the date."""
+    return f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}."
+
+
 def markdown(results: list[Result], env: dict, copy: float | None = None) -> str:
-    head = (f"GPU: {env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            "GPU time from CUDA-graph replay, L2 flushed before each call, median; every output checked against the float64 reference first.")
+    head = (environment_line(env) + " "
+            + "GPU time from CUDA-graph replay, L2 flushed before each call, median; every output checked against the float64 reference first.")
     parts = [head, geomean_table(results)]
     if copy is not None:
         parts.append(decode_bandwidth_table(results, copy))

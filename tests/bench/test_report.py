@@ -26,6 +26,8 @@ def test_json_has_the_committed_shape_and_md_beside_it(tmp_path):
                                "us": 100.0, "tflops": 1374.4}
     assert len(data["rows"]) == 4  # untimed rows stay out of the JSON, their notes go to the .md
     assert md == tmp_path / "h100.md" and "refuses M < 17" in md.read_text()
+    assert md.read_text().startswith(
+        "GPU: NVIDIA H100 80GB HBM3; torch 2.11.0, CUDA 13.0, triton 3.6.0; 2026-11-23. GPU time from CUDA-graph")
 
 
 def test_ratio_is_to_the_peer_at_the_same_shape():
