@@ -21,6 +21,11 @@ from gn_kernels.bench.runner import copy_gbs, environment, time_us
 
 E4M3 = torch.float8_e4m3fn
 
+def _after_transposing_copy(quantizer):
+    """What a transposed quantizer replaces: torch's transposing copy, then ``quantizer``."""
+    return lambda x, impl: quantizer(x.t().contiguous(), impl=impl)
+
+
 def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
     """name -> fn(x, impl). "given" rows take their tensor scale chosen ahead, as activations do
     under delayed or static scaling: one pass instead of a global max and then the codes."""
@@ -34,11 +39,11 @@ def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
     "quantize_fp8_rowwise_transposed": lambda x, impl: Q.quantize_fp8_rowwise_transposed(x, impl=impl),
     "quantize_int8_rowwise_transposed": lambda x, impl: Q.quantize_int8_rowwise_transposed(x, impl=impl),
     # What the transposed quantizers replace: torch's transposing copy, then the row-wise quantizer.
-    "quantize_fp8_rowwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_rowwise(x.t().contiguous(), impl=impl),
+    "quantize_fp8_rowwise(x.t().contiguous())": _after_transposing_copy(Q.quantize_fp8_rowwise),
     "quantize_fp8_groupwise_transposed": lambda x, impl: Q.quantize_fp8_groupwise_transposed(x, impl=impl),
-    "quantize_fp8_groupwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_groupwise(x.t().contiguous(), impl=impl),
+    "quantize_fp8_groupwise(x.t().contiguous())": _after_transposing_copy(Q.quantize_fp8_groupwise),
     "quantize_fp8_blockwise_transposed": lambda x, impl: Q.quantize_fp8_blockwise_transposed(x, impl=impl),
-    "quantize_fp8_blockwise(x.t().contiguous())": lambda x, impl: Q.quantize_fp8_blockwise(x.t().contiguous(), impl=impl),
+    "quantize_fp8_blockwise(x.t().contiguous())": _after_transposing_copy(Q.quantize_fp8_blockwise),
     "quantize_fp8_rowwise_both_ways": lambda x, impl: Q.quantize_fp8_rowwise_both_ways(x, impl=impl),
     # What it replaces: the row-wise quantizer, then the transposed one.
     "quantize_fp8_rowwise + _transposed": lambda x, impl: (*Q.quantize_fp8_rowwise(x, impl=impl),
@@ -53,9 +58,12 @@ def _bytes(*tensors: torch.Tensor) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
+def _bits(x: torch.Tensor) -> torch.Tensor:
+    return x.view(torch.uint8) if x.element_size() == 1 else x
+
+
 def _same_bits(a, b) -> bool:
-    return all(torch.equal(x.view(torch.uint8) if x.element_size() == 1 else x, y.view(torch.uint8) if y.element_size() == 1 else y)
-               for x, y in zip(a, b))
+    return all(torch.equal(_bits(x), _bits(y)) for x, y in zip(a, b))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         out_rows.append({"kernel": name, "peer": False, "M": args.size, "N": cols, "K": 0, "us": us, "gbs": gbs})
     table = tabulate(rows, headers=["kernel", "µs", "GB/s", "% of copy", "check"], tablefmt="github")
     head = (f"{env['gpu']}; torch {env['torch']}, CUDA {env['cuda']}, triton {env['triton']}; {env['date']}. "
-            f"{args.size}x{cols} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; bytes = input read + codes and scales written "
-            "(the row-wise transposed and both-ways ones read the input twice, since a column's max needs every row: counted once).")
+            f"{args.size}x{cols} bfloat16 input; GPU time (CUDA-graph replay, L2 flushed), median; "
+            "bytes = input read + codes and scales written (the row-wise transposed and both-ways ones "
+            "read the input twice, since a column's max needs every row: counted once).")
     print(head + "\n\n" + table)
     if args.json:
         write_pair(args.json, env, out_rows, head + "\n\n" + table)

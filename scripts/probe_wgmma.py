@@ -60,10 +60,15 @@ def _descriptor(t: torch.Tensor) -> TensorDescriptor:
     return TensorDescriptor(t, list(t.shape), list(t.stride()), list(t.shape), layout)
 
 
+def step_k(dtype: torch.dtype) -> int:
+    """The K of one step: as deep as makes the 128 rows of B 16 KB, the attention's key block."""
+    return 16384 // 128 // dtype.itemsize
+
+
 def measure(dtype: torch.dtype, wait_each: bool, programs: int) -> dict:
     """ns a 64 x 128 x K step (K: 16 KB of operand rows) and TFLOPS; all-ones operands, so that the
     first output, K * (ITERS + 1), checks that every WGMMA ran (exact in int32 only)."""
-    K = 16384 // 128 // dtype.itemsize
+    K = step_k(dtype)
     a, b = torch.ones(64, K, device="cuda").to(dtype), torch.ones(128, K, device="cuda").to(dtype)
     out = torch.empty(programs, 64, 128, device="cuda")
     acc = gl.int32 if dtype == torch.int8 else gl.float32

@@ -161,11 +161,11 @@ def _probe_wgmma_sass(spec: str) -> str:
     from triton.experimental.gluon import language as gl
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
-    from probe_wgmma import _chain, _descriptor
+    from probe_wgmma import _chain, _descriptor, step_k
 
     s = json.loads(spec)
     dtype = getattr(torch, s["dtype"])
-    K = 16384 // 128 // dtype.itemsize
+    K = step_k(dtype)
     descriptors = dict(a_desc=_descriptor(torch.empty(64, K, dtype=dtype)),
                        b_desc=_descriptor(torch.empty(128, K, dtype=dtype)))
     constexprs = dict(ACC=gl.int32 if dtype == torch.int8 else gl.float32, WAIT_EACH=s["wait_each"])

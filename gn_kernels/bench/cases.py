@@ -276,12 +276,14 @@ def _make_triton_scaled(dtype: torch.dtype, tilewise: bool, fast_accum: bool = F
     return make
 
 
+_SCALED_MM_FP8 = _needs(N_mult=16, K_mult=16, min_cc=(8, 9))  # torch._scaled_mm's FP8 limits
 PEERS = [
     Case("cublas_bf16", "bf16", FP32_ACC, _make_bf16, _needs()),
-    Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
-    Case("cublas_fp8_rowwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_rowwise(False), _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
-    Case("cublas_fp8_rowwise_fast_accum", "fp8", HOPPER_FP8_FAST, _make_fp8_rowwise(True), _needs(N_mult=16, K_mult=16, min_cc=(8, 9))),
-    Case("cublas_fp8_blockwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_blockwise, _needs(N_mult=128, K_mult=128, min_cc=(9, 0))),
+    Case("cublas_fp8_tensorwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_tensorwise, _SCALED_MM_FP8),
+    Case("cublas_fp8_rowwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_rowwise(False), _SCALED_MM_FP8),
+    Case("cublas_fp8_rowwise_fast_accum", "fp8", HOPPER_FP8_FAST, _make_fp8_rowwise(True), _SCALED_MM_FP8),
+    Case("cublas_fp8_blockwise", "fp8", HOPPER_FP8_PROMOTED, _make_fp8_blockwise,
+         _needs(N_mult=128, K_mult=128, min_cc=(9, 0))),
     # torch._int_mm refuses M <= 16.
     Case("cublas_int8", "int8", INT32_ACC, _make_int8, _needs(M_min=17, N_mult=8, K_mult=8), out_bytes=4),
 ]
