@@ -21,6 +21,7 @@ from gn_kernels.bench.runner import copy_gbs, environment, time_us
 
 E4M3 = torch.float8_e4m3fn
 
+
 def _after_transposing_copy(quantizer):
     """What a transposed quantizer replaces: torch's transposing copy, then ``quantizer``."""
     return lambda x, impl: quantizer(x.t().contiguous(), impl=impl)
@@ -38,7 +39,6 @@ def quantizers(fp8_scale: torch.Tensor, nvfp4_scale: torch.Tensor) -> dict:
     "quantize_int8_rowwise": lambda x, impl: Q.quantize_int8_rowwise(x, impl=impl),
     "quantize_fp8_rowwise_transposed": lambda x, impl: Q.quantize_fp8_rowwise_transposed(x, impl=impl),
     "quantize_int8_rowwise_transposed": lambda x, impl: Q.quantize_int8_rowwise_transposed(x, impl=impl),
-    # What the transposed quantizers replace: torch's transposing copy, then the row-wise quantizer.
     "quantize_fp8_rowwise(x.t().contiguous())": _after_transposing_copy(Q.quantize_fp8_rowwise),
     "quantize_fp8_groupwise_transposed": lambda x, impl: Q.quantize_fp8_groupwise_transposed(x, impl=impl),
     "quantize_fp8_groupwise(x.t().contiguous())": _after_transposing_copy(Q.quantize_fp8_groupwise),
