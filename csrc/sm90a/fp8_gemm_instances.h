@@ -14,6 +14,7 @@
   X(out, promoted, e4m3, e4m3, pingpong_64x128_c1)    \
   X(out, promoted, e4m3, e4m3, coop_128x128_streamk)  \
   X(out, promoted, e4m3, e4m3, coop_128x128_c2)       \
+  X(out, promoted, e4m3, e4m3, coop_128x192_c2)       \
   X(out, fast, e4m3, e4m3, swap_pingpong_64x16)       \
   X(out, fast, e4m3, e4m3, pingpong_64x128_c1)        \
   X(out, fast, e4m3, e4m3, coop_128x256_c2)           \

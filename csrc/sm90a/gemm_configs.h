@@ -46,8 +46,10 @@ struct Schedules<Schedule::Pingpong, true> {
 // TileM x TileN are the kernel's own: a SwapAB configuration computes out.T = B.T @ A.T,
 // so its M side runs along N, and a decode GEMM's few rows fill a narrow N side (WGMMA
 // takes N down to 8) instead of wasting most of a 64-row M side. StreamK splits K over
-// CTAs when there are too few tiles to fill the GPU's 132 SMs.
-template <int TileM, int TileN, int ClusterM, Schedule S, bool StreamK, bool SwapAB>
+// CTAs when there are too few tiles to fill the GPU's 132 SMs. A promoted FP8 mainloop runs each
+// K tile's WGMMAs in PromotionParts parts along N (overlapped_promotion.cuh).
+template <int TileM, int TileN, int ClusterM, Schedule S, bool StreamK, bool SwapAB,
+          int PromotionParts = 1>
 struct GemmConfig {
   using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::_128>;
   using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::_1, cute::_1>;
@@ -57,6 +59,7 @@ struct GemmConfig {
   using TileScheduler = std::conditional_t<StreamK, cutlass::gemm::StreamKScheduler, void>;
   static constexpr Schedule kSchedule = S;
   static constexpr bool kSwapAB = SwapAB;
+  static constexpr int kPromotionParts = PromotionParts;
 };
 
 namespace config {
@@ -76,6 +79,9 @@ using pingpong_64x128_c1 = GemmConfig<64, 128, 1, Schedule::Pingpong, false, fal
 using pingpong_128x128_c2 = GemmConfig<128, 128, 2, Schedule::Pingpong, false, false>;
 using coop_128x128_streamk = GemmConfig<128, 128, 1, Schedule::Cooperative, true, false>;
 using swap_pingpong_64x16 = GemmConfig<64, 16, 1, Schedule::Pingpong, false, true>;
+// Promoted accumulation only, its K tiles in two parts of 96 columns: 1.04x the 128x128 tiles at
+// M = 4096 where the two fill the SMs' rounds alike (heuristics/sm90a_fp8.py: WIDE_CONFIG).
+using coop_128x192_c2 = GemmConfig<128, 192, 2, Schedule::Cooperative, false, false, 2>;
 }  // namespace config
 
 }  // namespace gn_kernels::sm90a

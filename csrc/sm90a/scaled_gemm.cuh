@@ -64,8 +64,9 @@ struct ScaledGemm {
           sizeof(typename CollectiveEpilogue::SharedStorage))>,
       typename Config::template KernelSchedule<FastAccum>>::CollectiveOp;
   static constexpr bool kPromoted = !FastAccum && !std::is_same_v<ElementA, int8_t>;
-  using CollectiveMainloop =
-      std::conditional_t<kPromoted, OverlappedPromotionMainloop<BuiltMainloop>, BuiltMainloop>;
+  using CollectiveMainloop = std::conditional_t<
+      kPromoted, OverlappedPromotionMainloop<BuiltMainloop, false, Config::kPromotionParts>,
+      BuiltMainloop>;
 
   using Kernel =
       cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, CollectiveMainloop,

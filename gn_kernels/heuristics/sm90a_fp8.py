@@ -44,6 +44,18 @@ TUNED_VARIANTS = {("bf16", "e4m3", "e4m3"), ("fp16", "e4m3", "e4m3")}
 FILL_CONFIG = "pingpong_128x128_c2/s1"
 FILL_GAIN = 0.1  # the least gain in round fill that takes FILL_CONFIG
 
+# Promoted accumulation holds 128x128 tiles to 192 registers a thread; 128x192 ones fit the same
+# registers with each K tile's WGMMAs in two parts (csrc/sm90a/overlapped_promotion.cuh) and load
+# 17% fewer operand bytes per product. In the H100 sweep of 2026-12-06
+# (benchmarks/results/h100_sxm_tune_sm90a_wide.md, same run) they ran 1.02-1.20x the table's
+# 128x128 pick wherever their tiles filled the SMs' rounds within WIDE_LOSS of 128x128 ones
+# (4096 x 28672 x 4096: 1346 against 1120 TFLOPS), and 0.74-0.96x where they did not
+# (1024 x 4096: 176 tiles on 132 SMs, rounds 67% full against 97%): M = 1024 gained 0.9%, 4096 3.9%
+# as a geometric mean. At M = 16384 they broke even (0.96-1.06x by shape), so stream-K stays.
+WIDE_CONFIG = "coop_128x192_c2/s1"
+WIDE_LOSS = 0.05
+WIDE_MAX_M = 4096
+
 
 def rounds(tiles: int, sm_count: int) -> int:
     """How many rounds a persistent kernel of one CTA an SM takes over ``tiles`` equal tiles."""
@@ -63,6 +75,9 @@ def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_
         return DEFAULT
     _, promoted, fast = row_for(TABLE, M)
     if not fast_accum:
+        if (M <= WIDE_MAX_M and split(promoted)[0].startswith("coop_128x128")
+                and round_fill(M, N, 128, 192, sm_count) >= round_fill(M, N, 128, 128, sm_count) - WIDE_LOSS):
+            return WIDE_CONFIG
         return promoted
     if split(fast)[0] == "coop_128x256_c2" and (
             round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 256, sm_count) >= FILL_GAIN):

@@ -38,7 +38,8 @@ def test_every_m_gets_an_instantiated_configuration(M):
 
 def test_tables_use_every_defined_configuration_and_no_other():
     used = (_configs(sm90a_fp8.TABLE) | _configs(sm90a_int8.TABLE) | _configs(sm90a_int8.INT32_TABLE)
-            | _configs(sm90a_block_scaled.TABLE) | {heuristics.split(sm90a_fp8.FILL_CONFIG)[0]}
+            | _configs(sm90a_block_scaled.TABLE)
+            | {heuristics.split(c)[0] for c in (sm90a_fp8.FILL_CONFIG, sm90a_fp8.WIDE_CONFIG)}
             | {sm90a_fp8.DEFAULT, sm90a_int8.DEFAULT, sm90a_block_scaled.DEFAULT})
     assert used == _defined_configs()
 
@@ -101,3 +102,17 @@ def test_round_fill_counts_partial_tiles_and_rounds():
     assert sm90a_fp8.round_fill(1024, 6144, 128, 256, 132) == 192 / 264
     assert sm90a_fp8.round_fill(1, 100, 128, 128, 132) == 1 / 132
     assert sm90a_fp8.round_fill(1024, 8192, 128, 256, 128) == 1.0
+
+
+# Round fill on 132 SMs, 128x192 tiles against 128x128 (hand-counted): M = 1024, N = 6144 is 256
+# tiles (2 rounds, 97% full) against 384 (3 rounds, 97%); N = 4096 is 8 x 22 = 176 (67%) against 256
+# (97%); N = 8192 is 8 x 43 = 344 (3 rounds, 87%) against 512 (97%). M = 4096, N = 28672 is
+# 32 x 150 = 4800 (37 rounds, 98.3%) against 7168 (55 rounds, 98.7%).
+@pytest.mark.parametrize("M,N,wide", [(1024, 6144, True), (1024, 4096, False), (1024, 8192, False),
+                                      (4096, 28672, True), (16384, 6144, False), (256, 6144, False)])
+def test_promoted_accumulation_takes_128x192_tiles_where_they_fill_the_rounds_as_well(M, N, wide):
+    assert (sm90a_fp8.WIDE_LOSS, sm90a_fp8.WIDE_MAX_M) == (0.05, 4096)
+    promoted = sm90a_fp8.pick(M, N, 4096, "bf16", "e4m3", "e4m3", False, 132)
+    assert (promoted == sm90a_fp8.WIDE_CONFIG) == wide
+    assert sm90a_fp8.pick(M, N, 4096, "bf16", "e4m3", "e4m3", True, 132) != sm90a_fp8.WIDE_CONFIG
+    assert (False, heuristics.split(sm90a_fp8.WIDE_CONFIG)[0]) in tuned_fp8_instances()
