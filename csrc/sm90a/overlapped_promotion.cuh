@@ -141,13 +141,15 @@ struct OverlappedPromotionMainloop : Base {
     const int warp_group = __shfl_sync(0xFFFFFFFF, thread_idx / kWarpGroupThreads, 0);
     Mma tiled_mma;
     auto thread_mma = tiled_mma.get_slice(warp_groups(warp_group));
-    Tensor tCrA = thread_mma.make_fragment_A(thread_mma.partition_A(sA));  // (MMA, 1, K blocks, stage)
-    Tensor tCrB = thread_mma.make_fragment_B(thread_mma.partition_B(sB));  // (MMA, Parts, K blocks, stage)
+    // (MMA, 1, K blocks, stage) and (MMA, Parts, K blocks, stage)
+    Tensor tCrA = thread_mma.make_fragment_A(thread_mma.partition_A(sA));
+    Tensor tCrB = thread_mma.make_fragment_B(thread_mma.partition_B(sB));
     static_assert(size<1>(tCrA) == 1 && size<1>(tCrB) == Parts, "one WGMMA a warpgroup per part");
     const Scales scales(TiledMma{}, thread_idx, smem);
     // Each part's partial sums lie in accum's values [part * size, (part + 1) * size): WGMMA
     // numbers a thread's values by column group, groups of eight columns outermost.
-    Tensor even = partition_fragment_C(tiled_mma, take<0, 2>(typename PartMma<Base, Parts>::PartTile{}));
+    using PartTile = typename PartMma<Base, Parts>::PartTile;
+    Tensor even = partition_fragment_C(tiled_mma, take<0, 2>(PartTile{}));
     Tensor odd = make_fragment_like(even);
     static_assert(decltype(size(even))::value * Parts == decltype(size(accum))::value,
                   "the parts tile the accumulator");
@@ -170,7 +172,8 @@ struct OverlappedPromotionMainloop : Base {
       tiled_mma.accumulate_ = GMMA::ScaleOut::Zero;
       CUTLASS_PRAGMA_UNROLL
       for (int k_block = 0; k_block < size<2>(tCrA); ++k_block) {
-        cute::gemm(tiled_mma, tCrA(_, 0, k_block, stage), tCrB(_, part, k_block, stage), partial(_, 0, 0));
+        cute::gemm(tiled_mma, tCrA(_, 0, k_block, stage), tCrB(_, part, k_block, stage),
+                   partial(_, 0, 0));
         tiled_mma.accumulate_ = GMMA::ScaleOut::One;
       }
       warpgroup_commit_batch();

@@ -75,8 +75,8 @@ def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_
         return DEFAULT
     _, promoted, fast = row_for(TABLE, M)
     if not fast_accum:
-        if (M <= WIDE_MAX_M and split(promoted)[0].startswith("coop_128x128")
-                and round_fill(M, N, 128, 192, sm_count) >= round_fill(M, N, 128, 128, sm_count) - WIDE_LOSS):
+        fill_loss = round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 192, sm_count)
+        if M <= WIDE_MAX_M and split(promoted)[0].startswith("coop_128x128") and fill_loss <= WIDE_LOSS:
             return WIDE_CONFIG
         return promoted
     if split(fast)[0] == "coop_128x256_c2" and (
