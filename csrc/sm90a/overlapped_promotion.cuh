@@ -94,7 +94,9 @@ struct PartialTileScales<Base, true> {
   CUTLASS_DEVICE static void add(Accum& accum, Partial const& partial, Values const& scale,
                                  int offset) {
     CUTLASS_PRAGMA_UNROLL
-    for (int i = 0; i < cute::size(partial); ++i) accum(offset + i) += partial(i) * scale(offset + i);
+    for (int i = 0; i < cute::size(partial); ++i) {
+      accum(offset + i) += partial(i) * scale(offset + i);
+    }
   }
 };
 

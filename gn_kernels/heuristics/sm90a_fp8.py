@@ -68,6 +68,14 @@ def round_fill(M: int, N: int, tile_m: int, tile_n: int, sm_count: int) -> float
     return tiles / (rounds(tiles, sm_count) * sm_count)
 
 
+def _wide_fills(M: int, N: int, promoted: str, sm_count: int) -> bool:
+    """Whether WIDE_CONFIG replaces the table's 128x128 promoted pick: M within WIDE_MAX_M and
+    128x192 tiles filling the rounds within WIDE_LOSS of 128x128 ones."""
+    if M > WIDE_MAX_M or not split(promoted)[0].startswith("coop_128x128"):
+        return False
+    return round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 192, sm_count) <= WIDE_LOSS
+
+
 def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_count: int) -> str:
     """The table entry for an (M, N, K) GEMM with output ``out`` and operands ``a``, ``b``
     (short names: bf16, fp16, fp32, e4m3, e5m2) on a GPU of ``sm_count`` SMs."""
@@ -75,10 +83,7 @@ def pick(M: int, N: int, K: int, out: str, a: str, b: str, fast_accum: bool, sm_
         return DEFAULT
     _, promoted, fast = row_for(TABLE, M)
     if not fast_accum:
-        fill_loss = round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 192, sm_count)
-        if M <= WIDE_MAX_M and split(promoted)[0].startswith("coop_128x128") and fill_loss <= WIDE_LOSS:
-            return WIDE_CONFIG
-        return promoted
+        return WIDE_CONFIG if _wide_fills(M, N, promoted, sm_count) else promoted
     if split(fast)[0] == "coop_128x256_c2" and (
             round_fill(M, N, 128, 128, sm_count) - round_fill(M, N, 128, 256, sm_count) >= FILL_GAIN):
         return FILL_CONFIG
