@@ -78,32 +78,30 @@ void block_scaled_mm_impl(const BlockScaledArgs& b, const char* op) {
   const ScaledMmArgs& a = b.gemm;
   // FP4 operands hold two values a byte: the tensors' K is in bytes, the GEMM's in elements.
   const int per_byte = 8 / cutlass::sizeof_bits<typename G::ElementA::DataType>::value;
-  const int M = a.A.size(0), N = a.B.size(1), K = a.A.size(1) * per_byte;
+  const int M = a.M, N = a.N, K = a.K * per_byte;
   const auto shape = cute::make_shape(M, N, K, 1);
 
   typename G::Gemm::Arguments args{};
   args.mode = cutlass::gemm::GemmUniversalMode::kGemm;
   args.problem_shape = {M, N, K, 1};
-  args.mainloop.ptr_A = static_cast<const typename Mainloop::ElementA*>(a.A.data_ptr());
+  args.mainloop.ptr_A = static_cast<const typename Mainloop::ElementA*>(a.A);
   args.mainloop.dA = cutlass::make_cute_packed_stride(typename Kernel::StrideA{}, cute::make_shape(M, K, 1));
-  args.mainloop.ptr_B = static_cast<const typename Mainloop::ElementB*>(a.B.data_ptr());
+  args.mainloop.ptr_B = static_cast<const typename Mainloop::ElementB*>(a.B);
   args.mainloop.dB = cutlass::make_cute_packed_stride(typename Kernel::StrideB{}, cute::make_shape(N, K, 1));
-  args.mainloop.ptr_SFA = static_cast<const typename Mainloop::ElementSF*>(b.scale_factors_A.data_ptr());
+  args.mainloop.ptr_SFA = static_cast<const typename Mainloop::ElementSF*>(b.scale_factors_A);
   args.mainloop.layout_SFA = G::ScaleConfig::tile_atom_to_shape_SFA(shape);
-  args.mainloop.ptr_SFB = static_cast<const typename Mainloop::ElementSF*>(b.scale_factors_B.data_ptr());
+  args.mainloop.ptr_SFB = static_cast<const typename Mainloop::ElementSF*>(b.scale_factors_B);
   args.mainloop.layout_SFB = G::ScaleConfig::tile_atom_to_shape_SFB(shape);
-  args.epilogue.ptr_D = static_cast<ElementD*>(a.out.data_ptr());
+  args.epilogue.ptr_D = static_cast<ElementD*>(a.out);
   args.epilogue.dD = cutlass::make_cute_packed_stride(typename Kernel::StrideD{}, cute::make_shape(M, N, 1));
   args.epilogue.thread = {
-      sm90a::vector_args<true, typename Epi::ScaleA>(sm90a::float_ptr(a.scale_A), 1.0f, sm90a::is_vector(a.scale_A)),
-      {sm90a::vector_args<false, typename Epi::ScaleB>(sm90a::float_ptr(a.scale_B), 1.0f, sm90a::is_vector(a.scale_B)),
-       {},
-       {}},
-      sm90a::vector_args<false, typename Epi::Bias>(sm90a::float_ptr(a.bias), 0.0f, a.bias.has_value()),
+      sm90a::vector_args<true, typename Epi::ScaleA>(a.scale_A, 1.0f, a.scale_A_vector),
+      {sm90a::vector_args<false, typename Epi::ScaleB>(a.scale_B, 1.0f, a.scale_B_vector), {}, {}},
+      sm90a::vector_args<false, typename Epi::Bias>(a.bias, 0.0f, a.bias != nullptr),
       {}};
-  args.hw_info.device_id = a.A.get_device();
-  args.hw_info.sm_count = multiprocessor_count(a.A.get_device());
-  run_cutlass_gemm<typename G::Gemm>(args, a.A, op);
+  args.hw_info.device_id = a.launch.device;
+  args.hw_info.sm_count = a.launch.sm_count;
+  run_cutlass_gemm<typename G::Gemm>(args, a.launch, op);
 }
 
 }  // namespace gn_kernels::sm120a

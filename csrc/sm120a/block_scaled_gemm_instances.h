@@ -8,8 +8,6 @@
 
 #include "common/scaled_mm_args.h"
 
-#include <ATen/ATen.h>
-
 #define GN_SM120A_OUTS(X, format, cfg) \
   X(format, bf16, cfg)                 \
   X(format, fp16, cfg)                 \
@@ -29,8 +27,8 @@ namespace gn_kernels::sm120a {
 // The GEMM's arguments plus its block scales, already in the swizzled layout.
 struct BlockScaledArgs {
   ScaledMmArgs gemm;
-  const at::Tensor& scale_factors_A;
-  const at::Tensor& scale_factors_B;
+  const void* scale_factors_A;
+  const void* scale_factors_B;
 };
 
 #define GN_DECLARE(format, out, cfg) \

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "common/scaled_mm_args.h"
-
 namespace gn_kernels::sm80 {
 
 // out = scale_A * (A @ B * scale_B) + bias for INT4 operands packed two a byte along K

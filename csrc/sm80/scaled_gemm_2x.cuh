@@ -54,14 +54,14 @@ struct ScaledEpilogue {
                                      cutlass::FloatRoundStyle::round_to_nearest>,
                   ScaleA, ScaledAcc, RowVector>>;
 
-  static typename Tree::Arguments arguments(const ScaledMmArgs& a, const float* scale_A,
-                                            const float* scale_B, const float* bias) {
-    const int64_t N = a.B.size(1);
-    return {{{scale_A, 1.0f, {_1{}, _0{}, int64_t(0)}},
-             {{}, {scale_B, 1.0f, {_0{}, _1{}, int64_t(0)}}, {}},
-             {bias, 0.0f, {_0{}, _1{}, int64_t(0)}},
+  // The scales and bias as aligned_vector (checked_args.h) left them: whole vectors, never one
+  // value, from 16-byte aligned starts.
+  static typename Tree::Arguments arguments(const ScaledMmArgs& a) {
+    return {{{a.scale_A, 1.0f, {_1{}, _0{}, int64_t(0)}},
+             {{}, {a.scale_B, 1.0f, {_0{}, _1{}, int64_t(0)}}, {}},
+             {a.bias, 0.0f, {_0{}, _1{}, int64_t(0)}},
              {}},
-            {static_cast<ElementOut*>(a.out.data_ptr()), {N, _1{}, int64_t(0)}}};
+            {static_cast<ElementOut*>(a.out), {int64_t(a.N), _1{}, int64_t(0)}}};
   }
 };
 
@@ -70,25 +70,10 @@ template <class Config>
 struct ExactEpilogue {
   using Tree = tb::Sm80EVT<Store<Config, int32_t>, tb::VisitorAccFetch>;
 
-  static typename Tree::Arguments arguments(const ScaledMmArgs& a, const float*, const float*,
-                                            const float*) {
-    return {{}, {static_cast<int32_t*>(a.out.data_ptr()), {a.B.size(1), _1{}, int64_t(0)}}};
+  static typename Tree::Arguments arguments(const ScaledMmArgs& a) {
+    return {{}, {static_cast<int32_t*>(a.out), {int64_t(a.N), _1{}, int64_t(0)}}};
   }
 };
-
-// A scale or bias as the epilogue reads it: M or N float32 values from a 16-byte aligned
-// start (the row broadcast loads whole vectors). One value (tensor-wise) is expanded, a
-// misaligned view copied: a few kilobytes, on the current stream.
-inline std::optional<at::Tensor> vector_of(const std::optional<at::Tensor>& t, int64_t n) {
-  if (!t.has_value()) return t;
-  if (t->numel() == 1 && n != 1) return t->reshape({1}).expand({n}).contiguous();
-  if (reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 != 0) return t->clone();
-  return t;
-}
-
-inline const float* data_of(const std::optional<at::Tensor>& t) {
-  return t.has_value() ? t->data_ptr<float>() : nullptr;
-}
 
 template <class ElementA, class ElementB, class ElementOut, class ElementAcc, class ArchTag,
           class Operator, class Config>
@@ -107,15 +92,11 @@ void scaled_mm_2x(const ScaledMmArgs& a, const char* op) {
 
   // Packed INT4 holds two K values a byte: the tensors' K is in bytes, the GEMM's in elements.
   const int per_byte = 8 / cutlass::sizeof_bits<ElementA>::value;
-  const int M = a.A.size(0), N = a.B.size(1), K = a.A.size(1) * per_byte;
-  const auto scale_A = vector_of(a.scale_A, M), scale_B = vector_of(a.scale_B, N);
-  const auto bias = vector_of(a.bias, N);
-  typename Gemm::Arguments args(
-      cutlass::gemm::GemmUniversalMode::kGemm, {M, N, K}, 1,
-      Epilogue::arguments(a, data_of(scale_A), data_of(scale_B), data_of(bias)),
-      a.A.data_ptr(), a.B.data_ptr(), nullptr, nullptr, int64_t(M) * K, int64_t(N) * K, 0, 0,
-      K, K, 0, 0);
-  run_cutlass_gemm<Gemm>(args, a.out, op);
+  const int M = a.M, N = a.N, K = a.K * per_byte;
+  typename Gemm::Arguments args(cutlass::gemm::GemmUniversalMode::kGemm, {M, N, K}, 1,
+                                Epilogue::arguments(a), a.A, a.B, nullptr, nullptr,
+                                int64_t(M) * K, int64_t(N) * K, 0, 0, K, K, 0, 0);
+  run_cutlass_gemm<Gemm>(args, a.launch, op);
 }
 
 }  // namespace gn_kernels::mma_sync

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "common/scaled_mm_args.h"
-
 namespace gn_kernels::sm89 {
 
 // out = scale_A * (A @ B * scale_B) + bias for FP8 operands (see ScaledMmArgs) by the

@@ -72,16 +72,16 @@ void block_scaled_fp8_mm_impl(const ScaledMmArgs& a) {
   using G = BlockScaledFp8Gemm<ElementD, Config>;
   using Epi = typename G::Epilogue;
   auto args = gemm_arguments<G>(a);
-  args.mainloop.ptr_SFA = float_ptr(a.scale_A);
-  args.mainloop.ptr_SFB = float_ptr(a.scale_B);
+  args.mainloop.ptr_SFA = a.scale_A;
+  args.mainloop.ptr_SFB = a.scale_B;
   args.mainloop.layout_SFA = G::ScaleConfig::tile_atom_to_shape_SFA(args.problem_shape);
   args.mainloop.layout_SFB = G::ScaleConfig::tile_atom_to_shape_SFB(args.problem_shape);
   args.epilogue.thread = {
       vector_args<true, typename Epi::ScaleA>(nullptr, 1.0f, false),
       {vector_args<false, typename Epi::ScaleB>(nullptr, 1.0f, false), {}, {}},
-      vector_args<false, typename Epi::Bias>(float_ptr(a.bias), 0.0f, a.bias.has_value()),
+      vector_args<false, typename Epi::Bias>(a.bias, 0.0f, a.bias != nullptr),
       {}};
-  run_cutlass_gemm<typename G::Gemm>(args, a.A, "cutlass_block_scaled_fp8_mm");
+  run_cutlass_gemm<typename G::Gemm>(args, a.launch, "cutlass_block_scaled_fp8_mm");
 }
 
 }  // namespace gn_kernels::sm90a

@@ -2,7 +2,7 @@
 // (block_scaled_gemm_<out>_<config>.cu).
 #pragma once
 
-#include "ops.h"
+#include "common/scaled_mm_args.h"
 
 #define GN_SM90A_BLOCK_SCALED_TUNED(X, out) \
   X(out, pingpong_64x128_c1)                \

@@ -1,8 +1,11 @@
+#include <c10/cuda/CUDAGuard.h>
+
 #include <string>
 #include <vector>
 
 #include "block_scaled_gemm_instances.h"
-#include "common/scaled_mm_args.h"
+#include "common/checked_args.h"
+#include "ops.h"
 
 namespace gn_kernels::sm90a {
 
@@ -10,8 +13,9 @@ void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Ten
                          const at::Tensor& scale_B, const std::optional<at::Tensor>& bias,
                          const at::Tensor& out, const std::string& config, int64_t max_swizzle) {
   constexpr const char* op = "block_scaled_fp8_mm";
+  const c10::cuda::CUDAGuard guard(A.device());
   const std::optional<at::Tensor> none;
-  checked_args(op, A, B, none, none, bias, out, max_swizzle);
+  ScaledMmArgs args = checked_args(op, A, B, none, none, bias, out, max_swizzle);
   TORCH_CHECK(A.scalar_type() == at::kFloat8_e4m3fn && B.scalar_type() == at::kFloat8_e4m3fn, op,
               ": E4M3 operands expected");
   const int64_t M = A.size(0), K = A.size(1), N = B.size(1);
@@ -23,8 +27,9 @@ void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Ten
                   scale_B.size(0) == K / 128 && scale_B.size(1) == N / 128 &&
                   scale_B.t().is_contiguous(),
               op, ": scale_B must be a column-major CUDA float32 (K/128, N/128) tensor");
-  const std::optional<at::Tensor> sA = scale_A, sB = scale_B;
-  const ScaledMmArgs args{A, B, sA, sB, bias, out, static_cast<int>(max_swizzle)};
+  // The block scales ride in the scale fields; the instance hands them to the mainloop.
+  args.scale_A = scale_A.data_ptr<float>();
+  args.scale_B = scale_B.data_ptr<float>();
   const std::string key = out_name(op, out) + "_" + config;
 #define GN_MATCH(o, cfg) \
   if (key == #o "_" #cfg) return GN_SM90A_BLOCK_SCALED_NAME(o, cfg)(args);

@@ -7,7 +7,7 @@
 // decode instances that split K (heuristics/sm90a_fp8.py: split_k).
 #pragma once
 
-#include "ops.h"
+#include "common/scaled_mm_args.h"
 
 #define GN_SM90A_FP8_TUNED(X, out)                    \
   X(out, promoted, e4m3, e4m3, swap_pingpong_64x16)   \

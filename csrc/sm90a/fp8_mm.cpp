@@ -1,8 +1,11 @@
+#include <c10/cuda/CUDAGuard.h>
+
 #include <string>
 #include <vector>
 
+#include "common/checked_args.h"
 #include "fp8_gemm_instances.h"
-#include "common/scaled_mm_args.h"
+#include "ops.h"
 #include "split_k_sum.h"
 
 namespace gn_kernels::sm90a {
@@ -36,6 +39,7 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const at::Tensor& out, bool fast_accum, const std::string& config,
                    int64_t max_swizzle, int64_t splits) {
   constexpr const char* op = "scaled_fp8_mm";
+  const c10::cuda::CUDAGuard guard(A.device());
   const ScaledMmArgs args = checked_args(op, A, B, scale_A, scale_B, bias, out, max_swizzle);
   TORCH_CHECK(is_fp8(A) && is_fp8(B), op, ": FP8 operands expected");
   TORCH_CHECK(!(A.scalar_type() == at::kFloat8_e5m2 && B.scalar_type() == at::kFloat8_e5m2), op,
@@ -48,9 +52,10 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
   // kept in float32; the bias is added once, in the sum.
   const at::Tensor partial =
       at::empty({splits, A.size(0), B.size(1)}, out.options().dtype(at::kFloat));
-  const std::optional<at::Tensor> no_bias;
-  const ScaledMmArgs sliced{A, B, scale_A, scale_B, no_bias, partial, args.max_swizzle,
-                            static_cast<int>(splits)};
+  ScaledMmArgs sliced = args;
+  sliced.out = partial.data_ptr();
+  sliced.bias = nullptr;
+  sliced.splits = static_cast<int>(splits);
   run_instance(op, instance_key(op, A, B, partial, fast_accum, config), sliced);
   sum_k_slices(partial, bias, out);
 }

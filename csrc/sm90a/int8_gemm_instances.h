@@ -3,7 +3,7 @@
 // float16 or float32 through the scale and bias epilogue, or stored as exact int32.
 #pragma once
 
-#include "ops.h"
+#include "common/scaled_mm_args.h"
 
 #define GN_SM90A_INT8_SCALED(X, out) \
   X(out, swap_pingpong_64x16)        \

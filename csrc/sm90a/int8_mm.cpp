@@ -1,8 +1,11 @@
+#include <c10/cuda/CUDAGuard.h>
+
 #include <string>
 #include <vector>
 
+#include "common/checked_args.h"
 #include "int8_gemm_instances.h"
-#include "common/scaled_mm_args.h"
+#include "ops.h"
 
 namespace gn_kernels::sm90a {
 
@@ -10,6 +13,7 @@ void int8_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::T
              const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
              const at::Tensor& out, const std::string& config, int64_t max_swizzle) {
   constexpr const char* op = "int8_mm";
+  const c10::cuda::CUDAGuard guard(A.device());
   const ScaledMmArgs args = checked_args(op, A, B, scale_A, scale_B, bias, out, max_swizzle);
   TORCH_CHECK(A.scalar_type() == at::kChar && B.scalar_type() == at::kChar, op,
               ": int8 operands expected");

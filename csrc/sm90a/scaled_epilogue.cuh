@@ -6,10 +6,6 @@
 
 #include <cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp>
 
-#include <optional>
-
-#include <ATen/ATen.h>
-
 namespace gn_kernels::sm90a {
 
 namespace fusion = cutlass::epilogue::fusion;
@@ -46,12 +42,5 @@ struct ScaledEpilogue {
                       ScaleB, fusion::Sm90AccFetch>,
       Bias>;
 };
-
-inline const float* float_ptr(const std::optional<at::Tensor>& t) {
-  return t.has_value() ? static_cast<const float*>(t->data_ptr()) : nullptr;
-}
-
-// A vector scale has one value per row (or column); a scalar one, a single value.
-inline bool is_vector(const std::optional<at::Tensor>& t) { return t.has_value() && t->numel() > 1; }
 
 }  // namespace gn_kernels::sm90a

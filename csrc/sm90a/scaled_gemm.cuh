@@ -13,8 +13,8 @@
 #include <cutlass/util/packed_stride.hpp>
 
 #include "common/cutlass_launch.h"
+#include "common/scaled_mm_args.h"
 #include "gemm_configs.h"
-#include "ops.h"
 #include "overlapped_promotion.cuh"
 #include "scaled_epilogue.cuh"
 
@@ -81,11 +81,11 @@ template <class G>
 typename G::Gemm::Arguments gemm_arguments(const ScaledMmArgs& a) {
   using Kernel = typename G::Gemm::GemmKernel;
   constexpr bool swap = G::kSwap;
-  const int M = a.A.size(0), K = a.A.size(1), N = a.B.size(1);
+  const int M = a.M, K = a.K, N = a.N;
   const int kernel_m = swap ? N : M, kernel_n = swap ? M : N;
   const int slices = a.splits, k = K / slices;
-  const void* kernel_a = swap ? a.B.data_ptr() : a.A.data_ptr();
-  const void* kernel_b = swap ? a.A.data_ptr() : a.B.data_ptr();
+  const void* kernel_a = swap ? a.B : a.A;
+  const void* kernel_b = swap ? a.A : a.B;
   // Member by member: a block-scaled mainloop's arguments carry scale fields after these.
   typename G::Gemm::Arguments args{};
   args.mode = cutlass::gemm::GemmUniversalMode::kGemm;
@@ -94,12 +94,12 @@ typename G::Gemm::Arguments gemm_arguments(const ScaledMmArgs& a) {
   args.mainloop.dA = k_sliced_stride(typename Kernel::StrideA{}, K, k);
   args.mainloop.ptr_B = static_cast<const typename G::KernelB*>(kernel_b);
   args.mainloop.dB = k_sliced_stride(typename Kernel::StrideB{}, K, k);
-  args.epilogue.ptr_D = static_cast<typename G::ElementD*>(a.out.data_ptr());
+  args.epilogue.ptr_D = static_cast<typename G::ElementD*>(a.out);
   args.epilogue.dD = cutlass::make_cute_packed_stride(typename Kernel::StrideD{},
                                                       cute::make_shape(kernel_m, kernel_n, slices));
   args.scheduler.max_swizzle_size = a.max_swizzle;
-  args.hw_info.device_id = a.A.get_device();
-  args.hw_info.sm_count = multiprocessor_count(a.A.get_device());
+  args.hw_info.device_id = a.launch.device;
+  args.hw_info.sm_count = a.launch.sm_count;
   return args;
 }
 
@@ -110,13 +110,11 @@ void scaled_mm_impl(const ScaledMmArgs& a, const char* op) {
   constexpr bool swap = G::kSwap;
   auto args = gemm_arguments<G>(a);
   args.epilogue.thread = {
-      vector_args<!swap, typename Epi::ScaleA>(float_ptr(a.scale_A), 1.0f, is_vector(a.scale_A)),
-      {vector_args<swap, typename Epi::ScaleB>(float_ptr(a.scale_B), 1.0f, is_vector(a.scale_B)),
-       {},
-       {}},
-      vector_args<swap, typename Epi::Bias>(float_ptr(a.bias), 0.0f, a.bias.has_value()),
+      vector_args<!swap, typename Epi::ScaleA>(a.scale_A, 1.0f, a.scale_A_vector),
+      {vector_args<swap, typename Epi::ScaleB>(a.scale_B, 1.0f, a.scale_B_vector), {}, {}},
+      vector_args<swap, typename Epi::Bias>(a.bias, 0.0f, a.bias != nullptr),
       {}};
-  run_cutlass_gemm<typename G::Gemm>(args, a.A, op);
+  run_cutlass_gemm<typename G::Gemm>(args, a.launch, op);
 }
 
 template <class Config>
@@ -125,7 +123,7 @@ void exact_int8_mm_impl(const ScaledMmArgs& a, const char* op) {
   auto args = gemm_arguments<G>(a);
   args.epilogue.thread.alpha = 1;
   args.epilogue.thread.beta = 0;
-  run_cutlass_gemm<typename G::Gemm>(args, a.A, op);
+  run_cutlass_gemm<typename G::Gemm>(args, a.launch, op);
 }
 
 // Output element types by the names the instance lists use.
