@@ -1,5 +1,6 @@
 """The build's family selection and CUTLASS lookup (gn_kernels/_build.py, read by setup.py)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,26 @@ def test_sources_per_family():
     sm90a = family_sources(ROOT, FAMILIES["90a"])
     assert sm90a and all(p.parent.name == "sm90a" and p.suffix in (".cu", ".cpp") for p in sm90a)
     assert all(p.suffix == ".cpp" for p in common_sources(ROOT))
+
+
+def _includes(path: Path, seen: set[Path]) -> list[str]:
+    """The system headers a source reaches through its own (quoted) includes, recursively."""
+    found = []
+    for quoted, system in re.findall(r'^\s*#\s*include\s*(?:"([^"]+)"|<([^>]+)>)', path.read_text(), re.M):
+        if system:
+            found.append(system)
+            continue
+        header = next(p for p in (path.parent / quoted, ROOT / "csrc" / quoted) if p.is_file())
+        if header.resolve() not in seen:
+            seen.add(header.resolve())
+            found += _includes(header, seen)
+    return found
+
+
+def test_kernel_instances_include_no_torch_header():
+    # ATen's headers cost about 70 s of one core per .cu file, as much as an SM90a kernel itself.
+    instances = sorted((ROOT / "csrc").glob("sm*/*_gemm_*.cu"))
+    assert len(instances) > 60
+    for source in instances:
+        torch_headers = [h for h in _includes(source, set()) if h.split("/")[0] in ("ATen", "torch", "c10")]
+        assert not torch_headers, f"{source.relative_to(ROOT)} reaches {torch_headers}"
