@@ -1,11 +1,10 @@
 #include "checked_args.h"
 
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <array>
 #include <atomic>
-#include <memory>
 
 namespace gn_kernels {
 
@@ -36,24 +35,22 @@ int multiprocessor_count(int device) {
   return count;
 }
 
-Launch current_stream_launch(const at::Tensor& like) {
-  const int device = like.get_device();
-  // The workspace tensor lives as long as the arguments that hold this function.
-  auto held = std::make_shared<at::Tensor>();
-  auto workspace = [held, options = like.options().dtype(at::kByte)](size_t bytes) {
-    *held = at::empty({static_cast<int64_t>(bytes)}, options);
-    return held->data_ptr();
-  };
+void* allocate_workspace(size_t bytes, cudaStream_t stream) {
+  return c10::cuda::CUDACachingAllocator::raw_alloc_with_stream(bytes, stream);
+}
+
+void release_workspace(void* memory) { c10::cuda::CUDACachingAllocator::raw_delete(memory); }
+
+Launch current_stream_launch(int device) {
   return {device, multiprocessor_count(device), c10::cuda::getCurrentCUDAStream(device).stream(),
-          std::move(workspace)};
+          allocate_workspace, release_workspace};
 }
 
 const float* float_data(const std::optional<at::Tensor>& t) {
   return t.has_value() ? static_cast<const float*>(t->data_ptr()) : nullptr;
 }
 
-}  // namespace
-
+// The arguments the kernels take, after the layout, shape, scale and bias checks.
 ScaledMmArgs checked_args(const char* op, const at::Tensor& A, const at::Tensor& B,
                           const std::optional<at::Tensor>& scale_A,
                           const std::optional<at::Tensor>& scale_B,
@@ -84,8 +81,37 @@ ScaledMmArgs checked_args(const char* op, const at::Tensor& A, const at::Tensor&
   args.N = static_cast<int>(B.size(1));
   args.K = static_cast<int>(A.size(1));
   args.max_swizzle = static_cast<int>(max_swizzle);
-  args.launch = current_stream_launch(A);
+  args.launch = current_stream_launch(A.get_device());
   return args;
+}
+
+// The copy a whole_vectors launch reads instead of t (see CheckedGemm), or none.
+at::Tensor whole_vector_copy(const std::optional<at::Tensor>& t, int64_t n) {
+  if (!t.has_value()) return {};
+  if (t->numel() == 1 && n != 1) return t->reshape({1}).expand({n}).contiguous();
+  if (reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 != 0) return t->clone();
+  return {};
+}
+
+}  // namespace
+
+CheckedGemm::CheckedGemm(const char* op, const at::Tensor& A, const at::Tensor& B,
+                         const std::optional<at::Tensor>& scale_A,
+                         const std::optional<at::Tensor>& scale_B,
+                         const std::optional<at::Tensor>& bias, const at::Tensor& out,
+                         int64_t max_swizzle, bool whole_vectors)
+    : guard_(A.device()),
+      args_(checked_args(op, A, B, scale_A, scale_B, bias, out, max_swizzle)) {
+  if (!whole_vectors) return;
+  const std::optional<at::Tensor>* vectors[] = {&scale_A, &scale_B, &bias};
+  const float** fields[] = {&args_.scale_A, &args_.scale_B, &args_.bias};
+  const int64_t lengths[] = {args_.M, args_.N, args_.N};
+  for (size_t i = 0; i < copies_.size(); ++i) {
+    copies_[i] = whole_vector_copy(*vectors[i], lengths[i]);
+    if (copies_[i].defined()) *fields[i] = copies_[i].data_ptr<float>();
+  }
+  args_.scale_A_vector = args_.scale_A != nullptr;
+  args_.scale_B_vector = args_.scale_B != nullptr;
 }
 
 std::string out_name(const char* op, const at::Tensor& out) {
@@ -96,13 +122,6 @@ std::string out_name(const char* op, const at::Tensor& out) {
     case at::kInt: return "int32";
     default: TORCH_CHECK(false, op, ": out must be bfloat16, float16, float32 or int32");
   }
-}
-
-std::optional<at::Tensor> aligned_vector(const std::optional<at::Tensor>& t, int64_t n) {
-  if (!t.has_value()) return t;
-  if (t->numel() == 1 && n != 1) return t->reshape({1}).expand({n}).contiguous();
-  if (reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 != 0) return t->clone();
-  return t;
 }
 
 }  // namespace gn_kernels

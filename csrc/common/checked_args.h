@@ -4,7 +4,9 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <c10/cuda/CUDAGuard.h>
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -12,21 +14,26 @@
 
 namespace gn_kernels {
 
-// Layout, shape, scale and bias checks; returns the arguments the kernels take, to launch on
-// the current stream of A's device, which the caller must have made current (CUDAGuard).
-ScaledMmArgs checked_args(const char* op, const at::Tensor& A, const at::Tensor& B,
-                          const std::optional<at::Tensor>& scale_A,
-                          const std::optional<at::Tensor>& scale_B,
-                          const std::optional<at::Tensor>& bias, const at::Tensor& out,
-                          int64_t max_swizzle);
+// Checks a GEMM's tensors (layouts, shapes, scales, bias) and holds, for as long as the op
+// runs, what its launch needs: A's device made current and any vector copied for the kernel.
+// whole_vectors: the mma.sync epilogue's row broadcast loads scales and bias as 16-byte vectors
+// of M (N) values, so, once checked, a one-value scale is expanded and a misaligned vector
+// copied (a few kilobytes, on the current stream).
+class CheckedGemm {
+ public:
+  CheckedGemm(const char* op, const at::Tensor& A, const at::Tensor& B,
+              const std::optional<at::Tensor>& scale_A, const std::optional<at::Tensor>& scale_B,
+              const std::optional<at::Tensor>& bias, const at::Tensor& out, int64_t max_swizzle,
+              bool whole_vectors = false);
+  const ScaledMmArgs& args() const { return args_; }
+
+ private:
+  c10::cuda::CUDAGuard guard_;
+  std::array<at::Tensor, 3> copies_;  // scale_A, scale_B, bias as whole_vectors left them
+  ScaledMmArgs args_;
+};
 
 // "bf16", "fp16", "fp32" or "int32", the names the instance lists use.
 std::string out_name(const char* op, const at::Tensor& out);
-
-// A scale or bias as the mma.sync epilogue's row broadcast reads it: n values from a 16-byte
-// aligned start, as it loads whole vectors. One value (tensor-wise) is expanded, a misaligned
-// view copied: a few kilobytes, on the current stream. Anything else is returned unchanged for
-// checked_args to judge.
-std::optional<at::Tensor> aligned_vector(const std::optional<at::Tensor>& t, int64_t n);
 
 }  // namespace gn_kernels

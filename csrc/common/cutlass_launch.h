@@ -5,6 +5,7 @@
 
 #include <cutlass/cutlass.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -23,8 +24,9 @@ template <class Gemm>
 void run_cutlass_gemm(const typename Gemm::Arguments& args, const Launch& launch, const char* op) {
   Gemm gemm;
   check_cutlass(gemm.can_implement(args), op, "can_implement");
-  void* workspace = launch.workspace(Gemm::get_workspace_size(args));
-  check_cutlass(gemm.initialize(args, workspace, launch.stream), op, "initialize");
+  const std::unique_ptr<void, void (*)(void*)> workspace(
+      launch.allocate(Gemm::get_workspace_size(args), launch.stream), launch.release);
+  check_cutlass(gemm.initialize(args, workspace.get(), launch.stream), op, "initialize");
   check_cutlass(gemm.run(launch.stream), op, "run");
   const cudaError_t error = cudaGetLastError();
   if (error != cudaSuccess) {

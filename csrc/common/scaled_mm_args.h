@@ -9,18 +9,20 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 
 namespace gn_kernels {
 
 // Where an instance runs: torch's current device and stream, and device memory from torch's
 // caching allocator for CUTLASS's workspace (no cudaMalloc, no host sync: CUDA-graph safe).
-// The memory stays valid until the op returns, after the kernel is queued.
+// The allocator is stream-ordered, so the workspace can be released as soon as the kernel is
+// queued. Plain function pointers, as the launch sits on every call's path: the std::function
+// that held the workspace tensor took two heap allocations a call.
 struct Launch {
   int device = 0;
   int sm_count = 0;
   cudaStream_t stream = nullptr;
-  std::function<void*(size_t bytes)> workspace;
+  void* (*allocate)(size_t bytes, cudaStream_t stream) = nullptr;
+  void (*release)(void* memory) = nullptr;
 };
 
 // out = scale_A * (A @ B * scale_B) + bias, A (M, K) row-major, B (K, N) column-major; scales

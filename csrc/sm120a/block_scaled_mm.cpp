@@ -1,5 +1,3 @@
-#include <c10/cuda/CUDAGuard.h>
-
 #include <string>
 #include <vector>
 
@@ -35,8 +33,7 @@ void block_scaled_mm(const at::Tensor& A, const at::Tensor& B, const at::Tensor&
                      const std::optional<at::Tensor>& bias, const at::Tensor& out,
                      const std::string& format, const std::string& config) {
   constexpr const char* op = "block_scaled_mm";
-  const c10::cuda::CUDAGuard guard(A.device());
-  const ScaledMmArgs gemm = checked_args(op, A, B, scale_A, scale_B, bias, out, 1);
+  const CheckedGemm gemm(op, A, B, scale_A, scale_B, bias, out, 1);
   const bool fp4 = format == "mxfp4" || format == "nvfp4";
   TORCH_CHECK(fp4 == (A.scalar_type() == at::kFloat4_e2m1fn_x2 && B.scalar_type() == at::kFloat4_e2m1fn_x2),
               op, ": ", format, " operands do not match their dtypes");
@@ -47,7 +44,7 @@ void block_scaled_mm(const at::Tensor& A, const at::Tensor& B, const at::Tensor&
   TORCH_CHECK(SFA.numel() >= padded_scales(A.size(0), K / block) &&
                   SFB.numel() >= padded_scales(B.size(1), K / block),
               op, ": block scales too small for the swizzled layout of the operands");
-  const BlockScaledArgs args{gemm, SFA.data_ptr(), SFB.data_ptr()};
+  const BlockScaledArgs args{gemm.args(), SFA.data_ptr(), SFB.data_ptr()};
   const std::string key = format_name(op, format, A, B) + "_" + out_name(op, out) + "_" + config;
 #define GN_MATCH(f, o, cfg) \
   if (key == #f "_" #o "_" #cfg) return GN_SM120A_BLOCK_SCALED_NAME(f, o, cfg)(args);

@@ -1,5 +1,3 @@
-#include <c10/cuda/CUDAGuard.h>
-
 #include <string>
 #include <vector>
 
@@ -13,10 +11,8 @@ void int4_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::T
              const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
              const at::Tensor& out, const std::string& config) {
   constexpr const char* op = "int4_mm";
-  const c10::cuda::CUDAGuard guard(A.device());
-  const auto sA = aligned_vector(scale_A, A.size(0)), sB = aligned_vector(scale_B, B.size(1));
-  const auto b = aligned_vector(bias, B.size(1));
-  const ScaledMmArgs args = checked_args(op, A, B, sA, sB, b, out, 1);
+  const CheckedGemm gemm(op, A, B, scale_A, scale_B, bias, out, 1, /*whole_vectors=*/true);
+  const ScaledMmArgs& args = gemm.args();
   TORCH_CHECK(A.scalar_type() == at::kChar && B.scalar_type() == at::kChar, op,
               ": INT4 operands packed in int8 expected");
   const std::string name = out_name(op, out);

@@ -54,8 +54,8 @@ struct ScaledEpilogue {
                                      cutlass::FloatRoundStyle::round_to_nearest>,
                   ScaleA, ScaledAcc, RowVector>>;
 
-  // The scales and bias as aligned_vector (checked_args.h) left them: whole vectors, never one
-  // value, from 16-byte aligned starts.
+  // The scales and bias as CheckedGemm's whole_vectors left them (checked_args.h): whole
+  // vectors, never one value, from 16-byte aligned starts.
   static typename Tree::Arguments arguments(const ScaledMmArgs& a) {
     return {{{a.scale_A, 1.0f, {_1{}, _0{}, int64_t(0)}},
              {{}, {a.scale_B, 1.0f, {_0{}, _1{}, int64_t(0)}}, {}},

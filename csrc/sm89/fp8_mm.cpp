@@ -1,5 +1,3 @@
-#include <c10/cuda/CUDAGuard.h>
-
 #include <string>
 #include <vector>
 
@@ -28,10 +26,9 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const at::Tensor& out, bool fast_accum, const std::string& config,
                    int64_t max_swizzle) {
   constexpr const char* op = "scaled_fp8_mm";
-  const c10::cuda::CUDAGuard guard(A.device());
-  const auto sA = aligned_vector(scale_A, A.size(0)), sB = aligned_vector(scale_B, B.size(1));
-  const auto b = aligned_vector(bias, B.size(1));
-  const ScaledMmArgs args = checked_args(op, A, B, sA, sB, b, out, max_swizzle);
+  const CheckedGemm gemm(op, A, B, scale_A, scale_B, bias, out, max_swizzle,
+                         /*whole_vectors=*/true);
+  const ScaledMmArgs& args = gemm.args();
   const std::string key = out_name(op, out) + (fast_accum ? "_fast_" : "_promoted_") +
                           fp8_name(A) + "_" + fp8_name(B) + "_" + config;
 #define GN_MATCH(o, acc, a, b, cfg) \

@@ -1,5 +1,3 @@
-#include <c10/cuda/CUDAGuard.h>
-
 #include <string>
 #include <vector>
 
@@ -13,9 +11,8 @@ void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Ten
                          const at::Tensor& scale_B, const std::optional<at::Tensor>& bias,
                          const at::Tensor& out, const std::string& config, int64_t max_swizzle) {
   constexpr const char* op = "block_scaled_fp8_mm";
-  const c10::cuda::CUDAGuard guard(A.device());
   const std::optional<at::Tensor> none;
-  ScaledMmArgs args = checked_args(op, A, B, none, none, bias, out, max_swizzle);
+  const CheckedGemm gemm(op, A, B, none, none, bias, out, max_swizzle);
   TORCH_CHECK(A.scalar_type() == at::kFloat8_e4m3fn && B.scalar_type() == at::kFloat8_e4m3fn, op,
               ": E4M3 operands expected");
   const int64_t M = A.size(0), K = A.size(1), N = B.size(1);
@@ -28,6 +25,7 @@ void block_scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B, const at::Ten
                   scale_B.t().is_contiguous(),
               op, ": scale_B must be a column-major CUDA float32 (K/128, N/128) tensor");
   // The block scales ride in the scale fields; the instance hands them to the mainloop.
+  ScaledMmArgs args = gemm.args();
   args.scale_A = scale_A.data_ptr<float>();
   args.scale_B = scale_B.data_ptr<float>();
   const std::string key = out_name(op, out) + "_" + config;

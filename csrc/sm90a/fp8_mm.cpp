@@ -1,5 +1,3 @@
-#include <c10/cuda/CUDAGuard.h>
-
 #include <string>
 #include <vector>
 
@@ -39,8 +37,8 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
                    const at::Tensor& out, bool fast_accum, const std::string& config,
                    int64_t max_swizzle, int64_t splits) {
   constexpr const char* op = "scaled_fp8_mm";
-  const c10::cuda::CUDAGuard guard(A.device());
-  const ScaledMmArgs args = checked_args(op, A, B, scale_A, scale_B, bias, out, max_swizzle);
+  const CheckedGemm gemm(op, A, B, scale_A, scale_B, bias, out, max_swizzle);
+  const ScaledMmArgs& args = gemm.args();
   TORCH_CHECK(is_fp8(A) && is_fp8(B), op, ": FP8 operands expected");
   TORCH_CHECK(!(A.scalar_type() == at::kFloat8_e5m2 && B.scalar_type() == at::kFloat8_e5m2), op,
               ": E5M2 x E5M2 is not supported");

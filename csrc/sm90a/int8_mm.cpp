@@ -1,5 +1,3 @@
-#include <c10/cuda/CUDAGuard.h>
-
 #include <string>
 #include <vector>
 
@@ -13,8 +11,8 @@ void int8_mm(const at::Tensor& A, const at::Tensor& B, const std::optional<at::T
              const std::optional<at::Tensor>& scale_B, const std::optional<at::Tensor>& bias,
              const at::Tensor& out, const std::string& config, int64_t max_swizzle) {
   constexpr const char* op = "int8_mm";
-  const c10::cuda::CUDAGuard guard(A.device());
-  const ScaledMmArgs args = checked_args(op, A, B, scale_A, scale_B, bias, out, max_swizzle);
+  const CheckedGemm gemm(op, A, B, scale_A, scale_B, bias, out, max_swizzle);
+  const ScaledMmArgs& args = gemm.args();
   TORCH_CHECK(A.scalar_type() == at::kChar && B.scalar_type() == at::kChar, op,
               ": int8 operands expected");
   const std::string name = out_name(op, out);
