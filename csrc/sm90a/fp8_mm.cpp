@@ -21,6 +21,15 @@ std::string instance_key(const char* op, const at::Tensor& A, const at::Tensor& 
          (B.scalar_type() == at::kFloat8_e5m2 ? "e5m2_" : "e4m3_") + config;
 }
 
+SliceSumOut slice_sum_out(const char* op, const at::Tensor& out) {
+  switch (out.scalar_type()) {
+    case at::kBFloat16: return SliceSumOut::bf16;
+    case at::kHalf: return SliceSumOut::fp16;
+    case at::kFloat: return SliceSumOut::fp32;
+    default: TORCH_CHECK(false, op, ": split-K output must be bfloat16, float16 or float32");
+  }
+}
+
 void run_instance(const char* op, const std::string& key, const ScaledMmArgs& args) {
 #define GN_MATCH(o, acc, a, b, cfg) \
   if (key == #o "_" #acc "_" #a "_" #b "_" #cfg) return GN_SM90A_FP8_NAME(o, acc, a, b, cfg)(args);
@@ -46,6 +55,8 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
               ": splits must be 1 ... 16 and cut K into slices of a multiple of 16; got ",
               std::to_string(splits), " for K = ", std::to_string(A.size(1)));
   if (splits == 1) return run_instance(op, instance_key(op, A, B, out, fast_accum, config), args);
+  const SliceSumOut sum_out = slice_sum_out(op, out);
+  TORCH_CHECK(B.size(1) % 4 == 0, op, ": split-K needs N to be a multiple of 4");
   // Each slice's product is scaled in the GEMM's epilogue (the scales are linear in it) and
   // kept in float32; the bias is added once, in the sum.
   const at::Tensor partial =
@@ -55,7 +66,8 @@ void scaled_fp8_mm(const at::Tensor& A, const at::Tensor& B,
   sliced.bias = nullptr;
   sliced.splits = static_cast<int>(splits);
   run_instance(op, instance_key(op, A, B, partial, fast_accum, config), sliced);
-  sum_k_slices(partial, bias, out);
+  sum_k_slices(static_cast<const float*>(partial.data_ptr()), sliced.splits, sliced.M, sliced.N,
+               args.bias, out.data_ptr(), sum_out, args.launch.stream);
 }
 
 std::vector<std::string> fp8_gemm_instances() {

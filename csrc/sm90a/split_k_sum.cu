@@ -1,14 +1,25 @@
 #include "split_k_sum.h"
 
-#include <c10/cuda/CUDAStream.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace gn_kernels::sm90a {
 
 namespace {
+
+// torch's extension flags turn off cuda_fp16.h's and cuda_bf16.h's implicit conversions.
+template <class Out>
+__device__ Out round_to(float x);
+template <>
+__device__ float round_to<float>(float x) { return x; }
+template <>
+__device__ __half round_to<__half>(float x) { return __float2half_rn(x); }
+template <>
+__device__ __nv_bfloat16 round_to<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
 // Four outputs a thread: N is a multiple of 4, so the four share a row, and the float4 loads of
 // partial, which sum_k_slices' caller allocated, are aligned. The slices are added in order, so
@@ -35,42 +46,39 @@ __global__ void sum_k_slices_kernel(const float4* __restrict__ partial,
       s.w += b[3];
     }
     Out* o = out + q * 4;
-    o[0] = static_cast<Out>(s.x);
-    o[1] = static_cast<Out>(s.y);
-    o[2] = static_cast<Out>(s.z);
-    o[3] = static_cast<Out>(s.w);
+    o[0] = round_to<Out>(s.x);
+    o[1] = round_to<Out>(s.y);
+    o[2] = round_to<Out>(s.z);
+    o[3] = round_to<Out>(s.w);
   }
 }
 
 template <class Out>
-void launch(const at::Tensor& partial, const float* bias, const at::Tensor& out) {
-  const int64_t quads = out.numel() / 4;
+void launch(const float* partial, int splits, int64_t quads, int n, const float* bias, void* out,
+            cudaStream_t stream) {
   constexpr int threads = 256;
   // A grid-stride loop: a few blocks per SM keep every SM's loads in flight.
   const int64_t blocks = std::min<int64_t>((quads + threads - 1) / threads, 4096);
-  cudaStream_t stream = c10::cuda::getCurrentCUDAStream(out.get_device()).stream();
   sum_k_slices_kernel<Out><<<blocks, threads, 0, stream>>>(
-      static_cast<const float4*>(partial.data_ptr()), bias, static_cast<Out*>(out.data_ptr()),
-      quads, static_cast<int>(out.size(1)), static_cast<int>(partial.size(0)));
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+      reinterpret_cast<const float4*>(partial), bias, static_cast<Out*>(out), quads, n, splits);
+  const cudaError_t error = cudaGetLastError();
+  if (error != cudaSuccess) {
+    throw std::runtime_error(std::string("sum_k_slices: launch failed: ") +
+                             cudaGetErrorString(error));
+  }
 }
 
 }  // namespace
 
-void sum_k_slices(const at::Tensor& partial, const std::optional<at::Tensor>& bias,
-                  const at::Tensor& out) {
-  TORCH_CHECK(partial.scalar_type() == at::kFloat && partial.is_contiguous() &&
-                  partial.dim() == 3 && partial.size(1) == out.size(0) &&
-                  partial.size(2) == out.size(1) && out.is_contiguous() && out.size(1) % 4 == 0,
-              "sum_k_slices: partial (splits, M, N) float32 and out (M, N) contiguous, N % 4 == 0");
-  if (out.numel() == 0) return;
-  c10::cuda::CUDAGuard guard(out.device());
-  const float* b = bias.has_value() ? static_cast<const float*>(bias->data_ptr()) : nullptr;
-  switch (out.scalar_type()) {
-    case at::kBFloat16: return launch<at::BFloat16>(partial, b, out);
-    case at::kHalf: return launch<at::Half>(partial, b, out);
-    case at::kFloat: return launch<float>(partial, b, out);
-    default: TORCH_CHECK(false, "sum_k_slices: out must be bfloat16, float16 or float32");
+void sum_k_slices(const float* partial, int splits, int64_t M, int N, const float* bias,
+                  void* out, SliceSumOut out_type, cudaStream_t stream) {
+  const int64_t quads = M * N / 4;
+  if (quads == 0) return;
+  switch (out_type) {
+    case SliceSumOut::bf16:
+      return launch<__nv_bfloat16>(partial, splits, quads, N, bias, out, stream);
+    case SliceSumOut::fp16: return launch<__half>(partial, splits, quads, N, bias, out, stream);
+    case SliceSumOut::fp32: return launch<float>(partial, splits, quads, N, bias, out, stream);
   }
 }
 
