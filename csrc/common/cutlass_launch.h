@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "launch_error.h"
 #include "scaled_mm_args.h"
 
 namespace gn_kernels {
@@ -28,10 +29,7 @@ void run_cutlass_gemm(const typename Gemm::Arguments& args, const Launch& launch
       launch.allocate(Gemm::get_workspace_size(args), launch.stream), launch.release);
   check_cutlass(gemm.initialize(args, workspace.get(), launch.stream), op, "initialize");
   check_cutlass(gemm.run(launch.stream), op, "run");
-  const cudaError_t error = cudaGetLastError();
-  if (error != cudaSuccess) {
-    throw std::runtime_error(std::string(op) + ": kernel launch failed: " + cudaGetErrorString(error));
-  }
+  check_launched(op);
 }
 
 }  // namespace gn_kernels

@@ -4,8 +4,8 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
-#include <stdexcept>
-#include <string>
+
+#include "common/launch_error.h"
 
 namespace gn_kernels::sm90a {
 
@@ -61,11 +61,7 @@ void launch(const float* partial, int splits, int64_t quads, int n, const float*
   const int64_t blocks = std::min<int64_t>((quads + threads - 1) / threads, 4096);
   sum_k_slices_kernel<Out><<<blocks, threads, 0, stream>>>(
       reinterpret_cast<const float4*>(partial), bias, static_cast<Out*>(out), quads, n, splits);
-  const cudaError_t error = cudaGetLastError();
-  if (error != cudaSuccess) {
-    throw std::runtime_error(std::string("sum_k_slices: launch failed: ") +
-                             cudaGetErrorString(error));
-  }
+  check_launched("sum_k_slices");
 }
 
 }  // namespace
