@@ -6,6 +6,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from gn_kernels import cutlass_fp8_mm, cutlass_row_scaled_fp8_mm, heuristics
 from gn_kernels.cutlass_gemm import fp8_instance, row_scaled_fp8_mm_with_config
+from gn_kernels.dispatch import kernel_family
 from gn_kernels.heuristics import sm90a_fp8
 from gn_kernels.testing import HOPPER_FP8_FAST, HOPPER_FP8_PROMOTED, assert_gemm_close
 from kernels import fake_cuda, require_op, tuned_fp8_instances
@@ -373,6 +374,17 @@ def test_split_k_refuses_slices_off_the_16_grid():
     A, B, sA, sB, _, _ = _scaled_operands(4, 64, 2304)
     with pytest.raises(RuntimeError, match="splits must be 1 ... 16 and cut K into slices of a multiple of 16; got 5"):
         row_scaled_fp8_mm_with_config(A, B, sA, sB, config=sm90a_fp8.DECODE_CONFIG, splits=5)
+
+
+@pytest.mark.gpu
+def test_split_k_extension_refuses_n_off_the_4_grid():
+    # The slice sum writes four outputs a thread; the extension checks N before it runs any GEMM.
+    require_op("cutlass_row_scaled_fp8_mm")
+    _, module = kernel_family("cutlass_row_scaled_fp8_mm", torch.device("cuda"), "90a")
+    A, B, sA, _, _, _ = _scaled_operands(4, 6, 256)
+    out = torch.empty(4, 6, device="cuda", dtype=torch.bfloat16)
+    with pytest.raises(RuntimeError, match="split-K needs N to be a multiple of 4"):
+        module.scaled_fp8_mm(A, B, sA.flatten(), None, None, out, False, "checked_before_lookup", 1, 2)
 
 
 @pytest.mark.gpu

@@ -12,6 +12,7 @@ import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
 from gn_kernels import cutlass_fp8_mm, cutlass_int4_mm, cutlass_row_scaled_fp8_mm, cutlass_row_scaled_int4_mm
+from gn_kernels.dispatch import kernel_family
 from gn_kernels.quant import pack_int4, unpack_int4
 from gn_kernels.testing import HOPPER_FP8_FAST, INT32_ACC, MMA_SYNC_FP8_STAGED, assert_gemm_close
 from kernels import fake_cuda, require_op
@@ -140,6 +141,19 @@ def test_sm89_values_near_448_with_zero_rows_and_columns(fast):
     out = cutlass_row_scaled_fp8_mm(A, B, sA, sB, out_dtype=torch.float32, use_fast_accum=fast, backend="89")
     assert_gemm_close(out, A.double() * 2.0**-9, B.double() * 2.0**-9, ACC[fast])
     assert torch.equal(out[5].cpu(), torch.zeros(N)) and torch.equal(out[:, 9].cpu(), torch.zeros(M))
+
+
+@pytest.mark.gpu
+def test_sm89_extension_refuses_a_strided_scale_instead_of_copying_it():
+    # The mma.sync epilogue reads whole aligned vectors, so the extension copies a misaligned scale,
+    # but only one that passed its checks: a strided view reaching it directly is refused by name.
+    require_op("cutlass_row_scaled_fp8_mm", backend="89")
+    _, module = kernel_family("cutlass_row_scaled_fp8_mm", torch.device("cuda"), "89")
+    A, B, sA, _, _, _ = _fp8_operands(16, 64, 256)
+    strided = torch.ones(129, device="cuda")[1::2]  # 64 values, stride 2, 4 bytes past an aligned start
+    out = torch.empty(16, 64, device="cuda", dtype=torch.bfloat16)
+    with pytest.raises(RuntimeError, match="scale_B must be a contiguous CUDA float32 tensor of 1 or 64 values"):
+        module.scaled_fp8_mm(A, B, sA.flatten(), strided, None, out, False, "checked_before_lookup", 1)
 
 
 # ---- SM80 INT4 on the GPU ---------------------------------------------------------------------------
