@@ -1,6 +1,11 @@
 """The build's family selection and CUTLASS lookup (gn_kernels/_build.py, read by setup.py)."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -116,3 +121,27 @@ def test_kernel_instances_include_no_torch_header():
     for source in instances:
         torch_headers = [h for h in _includes(source, set()) if h.split("/")[0] in ("ATen", "torch", "c10")]
         assert not torch_headers, f"{source.relative_to(ROOT)} reaches {torch_headers}"
+
+
+def test_wheel_holds_every_module_of_the_source_tree(tmp_path):
+    # An editable install (CI's) reads the source tree, so only a built wheel shows a
+    # module that a user's `pip install --no-build-isolation <git url>` would not get.
+    # Built from a copy: setuptools' build/ in the tree keeps modules of earlier builds.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "gn_kernels", src / "gn_kernels", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    env = {**os.environ, "GN_KERNELS_ARCHS": "none"}
+    pip = [sys.executable, "-m", "pip"]
+    wheel_cmd = [*pip, "wheel", "--no-build-isolation", "--no-deps", "-q", "-w", str(tmp_path), str(src)]
+    subprocess.run(wheel_cmd, env=env, check=True, capture_output=True, timeout=600)
+    (wheel,) = tmp_path.glob("gn_kernels-*.whl")
+    in_wheel = {n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".py")}
+    in_tree = {p.relative_to(ROOT).as_posix() for p in (ROOT / "gn_kernels").rglob("*.py")}
+    assert in_tree - in_wheel == set()
+    site = tmp_path / "site"
+    subprocess.run([*pip, "install", "-q", "--no-deps", "--target", str(site), str(wheel)], check=True)
+    code = "import gn_kernels, sys; sys.exit(not gn_kernels.__file__.startswith(sys.argv[1]))"
+    # Run from outside the tree, so that only the installed copy can be imported.
+    outside = {**env, "PYTHONPATH": str(site)}
+    subprocess.run([sys.executable, "-c", code, str(site)], cwd=tmp_path, env=outside, check=True)
