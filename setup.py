@@ -65,9 +65,15 @@ def _extensions():
     if not with_sources:
         return [], {}
 
-    from torch.utils.cpp_extension import BuildExtension, CUDAExtension
+    from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CUDAExtension
 
     cutlass_dirs, where = build.find_cutlass(ROOT)
+    # For host-only .cpp files that include CUTLASS (sm120a/scale_layout.cpp): CUDA 13 keeps
+    # libcu++ under include/cccl, which nvcc finds by itself and the host compiler does not;
+    # and as system headers, CUTLASS's draw none of the host compiler's -Wall warnings.
+    cccl = Path(CUDA_HOME or "", "include", "cccl")
+    host_dirs = [*cutlass_dirs, *([cccl] if CUDA_HOME and cccl.is_dir() else [])]
+    cxx_flags = CXX_FLAGS + [f"-isystem{d}" for d in host_dirs]
     print(f"gn_kernels: CUTLASS from {where}: {cutlass_dirs[0]}", file=sys.stderr)
     extensions = []
     for family, sources in with_sources:
@@ -77,7 +83,7 @@ def _extensions():
                 name=family.module,
                 sources=_rel(sources + build.common_sources(ROOT)),
                 include_dirs=[str(ROOT / "csrc"), *map(str, cutlass_dirs)],
-                extra_compile_args={"cxx": CXX_FLAGS, "nvcc": NVCC_FLAGS + list(family.gencode)},
+                extra_compile_args={"cxx": cxx_flags, "nvcc": NVCC_FLAGS + list(family.gencode)},
             )
         )
     return extensions, {"build_ext": BuildExtension}

@@ -1,5 +1,6 @@
 // CUTLASS's block-scale layout evaluated on the host, so that a CPU test can hold
-// pack_block_scales_nv to what the SM120a kernels read.
+// pack_block_scales_nv to what the SM120a kernels read. Host code only, so the host
+// compiler builds it: 22 s of one core against nvcc's 71 s on the 2-core machine.
 #include <cute/tensor.hpp>
 #include <cutlass/detail/sm100_blockscaled_layout.hpp>
 
