@@ -71,8 +71,8 @@ def _extensions():
     # For host-only .cpp files that include CUTLASS (sm120a/scale_layout.cpp): CUDA 13 keeps
     # libcu++ under include/cccl, which nvcc finds by itself and the host compiler does not;
     # and as system headers, CUTLASS's draw none of the host compiler's -Wall warnings.
-    cccl = Path(CUDA_HOME or "", "include", "cccl")
-    host_dirs = [*cutlass_dirs, *([cccl] if CUDA_HOME and cccl.is_dir() else [])]
+    cccl = Path(CUDA_HOME, "include", "cccl") if CUDA_HOME else None
+    host_dirs = [*cutlass_dirs, *([cccl] if cccl and cccl.is_dir() else [])]
     cxx_flags = CXX_FLAGS + [f"-isystem{d}" for d in host_dirs]
     print(f"gn_kernels: CUTLASS from {where}: {cutlass_dirs[0]}", file=sys.stderr)
     extensions = []
