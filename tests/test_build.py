@@ -114,11 +114,12 @@ def _includes(path: Path, seen: set[Path]) -> list[str]:
     return found
 
 
-def test_kernel_instances_include_no_torch_header():
-    # ATen's headers cost about 70 s of one core per .cu file, as much as an SM90a kernel itself.
-    instances = sorted((ROOT / "csrc").glob("sm*/*_gemm_*.cu")) + [ROOT / "csrc/sm90a/split_k_sum.cu"]
-    assert len(instances) > 60
-    for source in instances:
+def test_cuda_sources_include_no_torch_header():
+    # ATen's headers cost about 70 s of one core per .cu file, as much as an SM90a kernel itself;
+    # the tensor checks sit in .cpp files, which the host compiler builds.
+    sources = sorted((ROOT / "csrc").glob("sm*/*.cu"))
+    assert len(sources) > 60 and ROOT / "csrc/sm80/attn_int8_kernel.cu" in sources
+    for source in sources:
         torch_headers = [h for h in _includes(source, set()) if h.split("/")[0] in ("ATen", "torch", "c10")]
         assert not torch_headers, f"{source.relative_to(ROOT)} reaches {torch_headers}"
 

@@ -13,32 +13,27 @@
 // it computes on this one.
 #pragma once
 
-#include <ATen/ATen.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
 #include <cuda_bf16.h>
 
-#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "common/attn_params.h"
+#include "common/launch_error.h"
 
 namespace gn_kernels::attn {
 
 namespace {
 
-constexpr int kD = 128;
 constexpr int kBlockM = 64;
 constexpr int kBlockN = 64;
 constexpr int kThreads = 128;
-constexpr int kMmaK = 32;  // K of one 8-bit m16n8k32 instruction, and the MX block size
 // Row pitches in shared memory, 16 bytes past the row: the 8 rows one mma.sync fragment reads
 // then start in 8 different bank groups instead of one (K: 32-bit reads; V: ldmatrix rows).
 constexpr int kKPitch = kD + 16;  // bytes
 constexpr int kVPitch = kD + 8;   // bfloat16 elements
 // An INT8 V is stored transposed, (D, keys), so that a B fragment's four keys are one 32-bit read.
 constexpr int kVtPitch = kBlockN + 16;  // bytes
-
-// What Q and K hold, and so how scores are formed and scaled.
-enum class QK { kInt8, kE4m3, kE5m2 };
 
 // Scales per token: one float32 for INT8, one E8M0 per 32 channels for MXFP8.
 template <QK kQK>
@@ -54,22 +49,6 @@ struct AttnSmem {
   static constexpr int kVBytes = kInt8V ? kD * kVtPitch : 2 * kVStageBytes;
   static constexpr int kScaleOffset = kVOffset + kVBytes;
   static constexpr int kBytes = kScaleOffset + 2 * kBlockN * kScalesPerToken<kQK> * 4;
-};
-
-struct AttnParams {
-  const int8_t* q;  // 8-bit codes: int8, E4M3 or E5M2
-  const int8_t* k;
-  const void* v;  // bfloat16, or int8 with scale_v
-  const void* scale_q;  // float32 (B, H, L), or E8M0 bytes (B, H, L, 4) with the last dim contiguous
-  const void* scale_k;
-  const float* scale_v;  // (B, H, D): one scale per channel of V
-  __nv_bfloat16* out;
-  int64_t q_stride[3], k_stride[3], v_stride[3], o_stride[3];  // batch, head, token (elements)
-  int64_t sq_stride[3], sk_stride[3];                          // batch, head, token (elements)
-  int64_t sv_stride[2];                                        // batch, head (channel contiguous)
-  int heads, len_q, len_k;
-  float scale_log2;  // 1/sqrt(D) * log2(e): the softmax runs on exp2
-  bool causal;
 };
 
 __device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -379,84 +358,20 @@ __global__ void __launch_bounds__(kThreads, 3) attn_kernel(const AttnParams p) {
   }
 }
 
-void copy_strides(int64_t (&dst)[3], const at::Tensor& t) {
-  for (int i = 0; i < 3; ++i) dst[i] = t.stride(i);
-}
-
-void check_rows(const char* op, const at::Tensor& t) {
-  TORCH_CHECK(t.dim() == 4 && t.size(3) == kD && t.stride(3) == 1 &&
-                  reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0,
-              op, ": (B, H, L, 128) tensors with contiguous rows starting on 16-byte boundaries expected");
-  for (int i = 0; i < 3; ++i) {  // a dimension of size 1 is never stepped along
-    TORCH_CHECK(t.size(i) == 1 || (t.stride(i) * t.element_size()) % 16 == 0, op,
-                ": every row must start on a 16-byte boundary");
-  }
-}
-
-// Per-token scales of `like` (B, H, L, D): float32 (B, H, L) with L contiguous, or E8M0
-// (B, H, L, 4) with the blocks contiguous.
-template <QK kQK>
-void check_token_scales(const char* op, const at::Tensor& s, const at::Tensor& like) {
-  if constexpr (kQK == QK::kInt8) {
-    TORCH_CHECK(s.scalar_type() == at::kFloat && s.sizes() == like.sizes().slice(0, 3) &&
-                    (s.size(2) == 1 || s.stride(2) == 1),
-                op, ": float32 (B, H, L) scales with L contiguous expected");
-  } else {
-    TORCH_CHECK(s.scalar_type() == at::kFloat8_e8m0fnu && s.dim() == 4 &&
-                    s.sizes().slice(0, 3) == like.sizes().slice(0, 3) && s.size(3) == kD / kMmaK && s.stride(3) == 1,
-                op, ": float8_e8m0fnu (B, H, L, 4) scales with the 4 blocks contiguous expected");
-  }
-}
-
-template <QK kQK>
-at::ScalarType qk_dtype() {
-  if constexpr (kQK == QK::kInt8) return at::kChar;
-  if constexpr (kQK == QK::kE4m3) return at::kFloat8_e4m3fn;
-  return at::kFloat8_e5m2;
-}
-
-// Checks every argument again (the Python op checks them first) and launches on the current
-// stream; scale_v is given exactly when v is INT8.
+// Launches one instance on `stream` (host-side calls only, no sync).
 template <QK kQK, bool kInt8V>
-void launch_attn(const char* op, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                 const at::Tensor& scale_q, const at::Tensor& scale_k, const at::Tensor* scale_v,
-                 const at::Tensor& out, bool causal) {
-  for (const at::Tensor* t : {&q, &k, &v, &out}) check_rows(op, *t);
-  TORCH_CHECK(q.scalar_type() == qk_dtype<kQK>() && k.scalar_type() == qk_dtype<kQK>() &&
-                  out.scalar_type() == at::kBFloat16 && v.scalar_type() == (kInt8V ? at::kChar : at::kBFloat16),
-              op, ": q and k of ", c10::toString(qk_dtype<kQK>()), ", ", kInt8V ? "int8" : "bfloat16",
-              " v and a bfloat16 out expected");
-  TORCH_CHECK(k.sizes() == v.sizes() && out.sizes() == q.sizes() && k.size(0) == q.size(0) &&
-                  k.size(1) == q.size(1) && k.size(2) >= 1,
-              op, ": q (B, H, Lq, 128), k and v (B, H, Lk >= 1, 128) expected");
-  check_token_scales<kQK>(op, scale_q, q);
-  check_token_scales<kQK>(op, scale_k, k);
-  if constexpr (kInt8V) {
-    TORCH_CHECK(scale_v->scalar_type() == at::kFloat && scale_v->sizes() == at::IntArrayRef({q.size(0), q.size(1), kD}) &&
-                    scale_v->stride(2) == 1,
-                op, ": float32 (B, H, 128) scale_v with the channel contiguous expected");
-  }
-  if (q.numel() == 0) return;
-  AttnParams p{static_cast<const int8_t*>(q.data_ptr()), static_cast<const int8_t*>(k.data_ptr()), v.data_ptr(), scale_q.data_ptr(), scale_k.data_ptr(),
-               kInt8V ? scale_v->data_ptr<float>() : nullptr, reinterpret_cast<__nv_bfloat16*>(out.data_ptr())};
-  copy_strides(p.q_stride, q);
-  copy_strides(p.k_stride, k);
-  copy_strides(p.v_stride, v);
-  copy_strides(p.o_stride, out);
-  copy_strides(p.sq_stride, scale_q);
-  copy_strides(p.sk_stride, scale_k);
-  if constexpr (kInt8V) p.sv_stride[0] = scale_v->stride(0), p.sv_stride[1] = scale_v->stride(1);
-  p.heads = q.size(1), p.len_q = q.size(2), p.len_k = k.size(2);
-  p.scale_log2 = static_cast<float>(M_LOG2E / std::sqrt(double(kD)));
-  p.causal = causal;
-  c10::cuda::CUDAGuard guard(q.device());
-  const dim3 grid((p.len_q + kBlockM - 1) / kBlockM, q.size(0) * q.size(1));
-  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(q.get_device()).stream();
+void launch_attn_kernel(const char* op, const AttnParams& p, cudaStream_t stream) {
+  const dim3 grid((p.len_q + kBlockM - 1) / kBlockM, p.batch * p.heads);
   constexpr int smem = AttnSmem<kQK, kInt8V>::kBytes;
-  // Above 48 KB a kernel must opt in, on each device it runs on (a host-side call, no sync).
-  C10_CUDA_CHECK(cudaFuncSetAttribute(attn_kernel<kQK, kInt8V>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  // Above 48 KB a kernel must opt in, on each device it runs on; a failure here is the launch's
+  // error too, which check_launched reports.
+  cudaFuncSetAttribute(attn_kernel<kQK, kInt8V>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   attn_kernel<kQK, kInt8V><<<grid, kThreads, smem, stream>>>(p);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  check_launched(op);
+}
+
+[[noreturn]] void not_built(const char* op, const char* built) {
+  throw std::invalid_argument(std::string(op) + ": this extension builds the attention for " + built + " only");
 }
 
 }  // namespace

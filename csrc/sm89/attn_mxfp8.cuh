@@ -8,12 +8,12 @@ namespace gn_kernels::attn {
 
 namespace {
 
-void attn_mxfp8_qk(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& scale_q,
-                          const at::Tensor& scale_k, const at::Tensor& out, bool causal) {
-  if (q.scalar_type() == at::kFloat8_e5m2) {
-    launch_attn<QK::kE5m2, false>("attn_mxfp8_qk", q, k, v, scale_q, scale_k, nullptr, out, causal);
+void launch_attn_mxfp8(const char* op, const AttnParams& p, cudaStream_t stream) {
+  if (p.qk == QK::kInt8 || p.int8_v) not_built(op, "MXFP8 q and k with a bfloat16 v");
+  if (p.qk == QK::kE5m2) {
+    launch_attn_kernel<QK::kE5m2, false>(op, p, stream);
   } else {
-    launch_attn<QK::kE4m3, false>("attn_mxfp8_qk", q, k, v, scale_q, scale_k, nullptr, out, causal);
+    launch_attn_kernel<QK::kE4m3, false>(op, p, stream);
   }
 }
 
