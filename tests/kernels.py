@@ -144,11 +144,11 @@ def _gluon_compile(kernel, descriptors: dict, constexprs: dict, typed: dict, num
 
 def _gluon_attention_build(spec: str) -> str:
     from gn_kernels.heuristics.triton_attention import AttnConfig
-    from gn_kernels.triton_attention_hopper import _descriptor, launch_options, scale_descriptor
-    from gn_kernels.triton_attention_hopper import _gluon_attn_kernel as kernel
+    from gn_kernels.triton_attention_hopper import _descriptor, attention_kernel, launch_options, scale_descriptor
 
     s = json.loads(spec)
     cfg, qk = AttnConfig(*s["cfg"]), getattr(torch, s["qk"])
+    kernel = attention_kernel(cfg)
     q, v = torch.empty(1, 1, 256, 128, dtype=qk), torch.empty(1, 1, 256, 128, dtype=torch.bfloat16)
     scaled = q.element_size() == 1
     descriptors = dict(q_desc=_descriptor(q, cfg.block_m), k_desc=_descriptor(q, cfg.block_n),

@@ -85,6 +85,14 @@ def test_scaled_qk_attention_on_zero_negative_and_nan_query_scales(causal):
 ON_SM90 = DEVICE == "cuda" and torch.cuda.get_device_capability() == (9, 0)
 
 
+def _as_qk(q, k, qk_dtype):
+    """q and k in bfloat16, or quantized per token to qk_dtype with their scales (as keyword arguments)."""
+    if qk_dtype == BF16:
+        return q.to(BF16), k.to(BF16), {}
+    (q, scale_q), (k, scale_k) = quantize_tokens(q, qk_dtype), quantize_tokens(k, qk_dtype)
+    return q, k, dict(scale_q=scale_q, scale_k=scale_k)
+
+
 @pytest.mark.skipif(DEVICE == "cpu", reason="too slow for the interpreter")
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("qk_dtype", [BF16, I8, E4M3])
@@ -101,18 +109,79 @@ def test_attention_over_many_key_blocks(kernel, qk_dtype, D, causal):
     torch.manual_seed(D)
     q, k, v = _qkv(2, 4, 2, 300, 1000, D, torch.float32)
     v = v.to(BF16)
-    scales = {}
-    if qk_dtype == BF16:
-        q, k = q.to(BF16), k.to(BF16)
-    else:
-        (q, scale_q), (k, scale_k) = quantize_tokens(q, qk_dtype), quantize_tokens(k, qk_dtype)
-        scales = dict(scale_q=scale_q, scale_k=scale_k)
+    q, k, scales = _as_qk(q, k, qk_dtype)
     out = torch.empty(q.shape, dtype=BF16, device=DEVICE)
     cfg = {"picked": None, "gluon": configs.HOPPER, "gluon_one_warpgroup": configs.AttnConfig(64, 64, 4, 3, gluon=True),
            "gluon_64_keys": configs.AttnConfig(128, 64, 8, 3, gluon=True)}[kernel]
     attention(q, k, v, out, causal, scales.get("scale_q"), scales.get("scale_k"), cfg=cfg)
     acc = {BF16: FP32_ACC, I8: INT32_ACC, E4M3: HOPPER_FP8_FAST}[qk_dtype]
     _assert_close(out, q, k, v, causal, acc, *scales.values())
+
+
+@pytest.mark.skipif(not ON_SM90, reason="the Gluon kernel is built for sm_90")
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("qk_dtype", [BF16, I8, E4M3])
+@pytest.mark.parametrize("kernel", ["gluon", "gluon_one_warpgroup"])
+def test_gluon_kernel_walks_more_tiles_than_it_has_programs(kernel, qk_dtype, causal):
+    # The persistent Gluon kernel runs as many programs as the SMs hold, each walking tiles of queries
+    # in rounds, backwards in odd ones. Two more heads than SMs, of 300 queries (3 tiles of 128 rows,
+    # 5 of 64, the last partial), make 3 or 4 rounds, the last one partial, with the ring and q's
+    # buffer carried from tile to tile.
+    from gn_kernels.dispatch import multiprocessor_count
+
+    heads = multiprocessor_count(torch.cuda.current_device()) + 2
+    heads += heads % 2
+    torch.manual_seed(heads)
+    q, k, v = _qkv(1, heads, 2, 300, 400, 64, torch.float32)
+    v = v.to(BF16)
+    q, k, scales = _as_qk(q, k, qk_dtype)
+    out = torch.empty(q.shape, dtype=BF16, device=DEVICE)
+    cfg = {"gluon": configs.HOPPER, "gluon_one_warpgroup": configs.AttnConfig(64, 64, 4, 3, True, True)}[kernel]
+    assert cfg.persistent
+    attention(q, k, v, out, causal, scales.get("scale_q"), scales.get("scale_k"), cfg=cfg)
+    acc = {BF16: FP32_ACC, I8: INT32_ACC, E4M3: HOPPER_FP8_FAST}[qk_dtype]
+    _assert_close(out, q, k, v, causal, acc, *scales.values())
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_gluon_launch_binds_each_argument_to_its_parameter(monkeypatch, persistent):
+    # The two Gluon kernels take their scalars in different orders (the walk takes batch x heads
+    # after Lk), and a launch that bound one to another's name would go wrong only on a GPU: here
+    # each launch is recorded against the kernel's parameter names instead of run.
+    from gn_kernels import triton_attention_hopper as hopper
+
+    launched = {}
+
+    class Recorder:
+        def __init__(self, kernel):
+            self.kernel = kernel
+
+        def __getitem__(self, grid):
+            def launch(*args, **constexprs):
+                launched.update(zip(self.kernel.arg_names, args), grid=grid, kernel=self.kernel, args=len(args),
+                                **constexprs)
+            return launch
+
+    kernels = {name: getattr(hopper, name) for name in ("_gluon_attn_kernel", "_gluon_attn_walk_kernel")}
+    for name, kernel in kernels.items():
+        monkeypatch.setattr(hopper, name, Recorder(kernel))
+    monkeypatch.setattr(hopper, "multiprocessor_count", lambda index: 4)
+    B, H, Hkv, Lq, Lk = 2, 6, 3, 300, 256
+    q, k = torch.empty(B, H, Lq, 128, dtype=I8), torch.empty(B, Hkv, Lk, 128, dtype=I8)
+    v, out = torch.empty(B, Hkv, Lk, 128, dtype=BF16), torch.empty(B, H, Lq, 128, dtype=BF16)
+    scale_q, scale_k = torch.empty(B, H, Lq), torch.empty(B, Hkv, Lk)
+    cfg = configs.AttnConfig(128, 128, 8, 3, True, persistent)
+    hopper.gluon_attention(q, k, v, out, True, scale_q, scale_k, 0.5, cfg)
+    tiles = 3 * B * H
+    expected = dict(Lq=Lq, Lk=Lk, H=H, KV_GROUP=2, qk_scale=0.5, s_ob=out.stride(0), s_oh=out.stride(1),
+                    s_ol=out.stride(2), s_sqb=scale_q.stride(0), s_sqh=scale_q.stride(1), CAUSAL=True, SCALED=True,
+                    grid=(min(tiles, 4),) if persistent else (tiles,))
+    if persistent:
+        expected["BH"] = B * H
+    assert {name: launched[name] for name in expected} == expected
+    assert launched["o_ptr"] is out and launched["sq_ptr"] is scale_q
+    assert launched["kernel"] is kernels["_gluon_attn_walk_kernel" if persistent else "_gluon_attn_kernel"]
+    assert launched["args"] == launched["kernel"].arg_names.index("STAGES")  # every parameter before the constexprs
 
 
 def test_gluon_kernel_takes_only_what_tma_can_read():

@@ -11,10 +11,12 @@ class AttnConfig(NamedTuple):
     num_warps: int
     num_stages: int
     gluon: bool = False  # the Hopper kernel of gn_kernels/triton_attention_hopper.py
+    persistent: bool = False  # the Gluon kernel launched as many programs as the SMs hold, not one a tile
 
     @property
     def name(self) -> str:
-        return f"{self.block_m}x{self.block_n}_w{self.num_warps}_s{self.num_stages}" + ("_gluon" if self.gluon else "")
+        return (f"{self.block_m}x{self.block_n}_w{self.num_warps}_s{self.num_stages}" + ("_gluon" if self.gluon else "")
+                + ("_persistent" if self.persistent else ""))
 
 
 # bfloat16 q and k: the fastest of benchmark_attn.py --sweep (batch 4, 8 heads, 4096 queries, 8192
@@ -53,10 +55,15 @@ INTERPRETER = AttnConfig(16, 16, 4, 1)
 # against 574-576 and 491-494. Two stages: 429-468 and 389-415. At head dim 64, 128x128 with 3 stages
 # against 128x64: bfloat16 456 against 385 non-causal, int8 395 against 334, FP8 368 against 352.
 # bfloat16 does not fit four stages in shared memory.
-HOPPER = AttnConfig(128, 128, 8, 3, gluon=True)
+# Persistent: on the H100 (B4 H8 4096x8192 D128, against a program a tile in the same runs) causal
+# ran 1.08-1.09x as fast with bfloat16, 1.03-1.04x with int8 and 1.05-1.07x with FP8 q and k,
+# non-causal bfloat16 1.01-1.02x (benchmarks/results/h100_sxm_attn_persistent.md and
+# h100_sxm_attn_persistent_compile_time.md).
+HOPPER = AttnConfig(128, 128, 8, 3, gluon=True, persistent=True)
 # Four stages, 8-bit q and k, non-causal: FP8 688-696 against 572-602 for HOPPER in the same runs,
 # int8 626-641 against 613-639; causal they lost (FP8 515-520 against 521-531, int8 517-522 against
-# 521-537), so causal 8-bit q and k keep HOPPER.
+# 521-537), so causal 8-bit q and k keep HOPPER. A program a tile: persistent, int8 ran 0.99x and
+# FP8 0.92-0.94x as fast (h100_sxm_attn_persistent.md).
 HOPPER_8BIT = AttnConfig(128, 128, 8, 4, gluon=True)
 
 
