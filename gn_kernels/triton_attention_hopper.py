@@ -454,8 +454,8 @@ def gluon_attention(q, k, v, out, causal: bool, scale_q, scale_k, qk_scale: floa
     rest = (H, H // k.shape[1], qk_scale, *out.stride()[:3], *(sq.stride()[:2] if scaled else (0, 0)))
     options = dict(CAUSAL=causal, SCALED=scaled, **launch_options(cfg))
     tiles = triton.cdiv(Lq, cfg.block_m) * B * H
-    if cfg.persistent:  # as many programs as the SMs hold
-        programs = min(tiles, programs_per_sm(cfg) * multiprocessor_count(q.device.index))
-        _gluon_attn_walk_kernel[(programs,)](*head, B * H, *rest, **options)
+    if cfg.persistent:  # as many programs as the SMs hold, walking the B * H heads' tiles
+        grid, walk = min(tiles, programs_per_sm(cfg) * multiprocessor_count(q.device.index)), (B * H,)
     else:
-        _gluon_attn_kernel[(tiles,)](*head, *rest, **options)
+        grid, walk = tiles, ()
+    attention_kernel(cfg)[(grid,)](*head, *walk, *rest, **options)
